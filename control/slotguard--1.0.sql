@@ -1,0 +1,152 @@
+-- slotguard 1.0: atomic, overlap- and capacity-aware bookings.
+\echo Use "CREATE EXTENSION slotguard" to load this file. \quit
+
+-- ---------------------------------------------------------------------------
+-- Tables. Written only through the functions below (or by the owner, whose
+-- direct writes to booking are checked by the same C++ code in a trigger).
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE slotguard.resource (
+    key           text PRIMARY KEY CHECK (btrim(key) <> ''),
+    kind          text,
+    capacity      int NOT NULL DEFAULT 1 CHECK (capacity >= 1),
+    buffer_before interval NOT NULL DEFAULT '0' CHECK (buffer_before >= interval '0'),
+    buffer_after  interval NOT NULL DEFAULT '0' CHECK (buffer_after >= interval '0'),
+    metadata      jsonb,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE slotguard.resource IS
+    'Bookable things: a room, a person, a class. capacity = seats at any instant; buffers widen every booking.';
+
+CREATE TABLE slotguard.booking (
+    id              bigserial PRIMARY KEY,
+    resource_key    text NOT NULL,
+    during          tstzrange NOT NULL,
+    seats           int NOT NULL DEFAULT 1 CHECK (seats >= 1),
+    status          text NOT NULL DEFAULT 'confirmed'
+                    CHECK (status IN ('held', 'confirmed', 'cancelled')),
+    holder          text,
+    idempotency_key text,
+    hold_expires_at timestamptz,
+    metadata        jsonb,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    -- during widened by the resource's buffers; maintained by slotguard.
+    blocked         tstzrange NOT NULL,
+    CONSTRAINT booking_held_has_expiry CHECK (status <> 'held' OR hold_expires_at IS NOT NULL)
+);
+COMMENT ON TABLE slotguard.booking IS
+    'Bookings. Invariant: per resource and instant, seats of active bookings whose blocked range covers it <= capacity.';
+COMMENT ON COLUMN slotguard.booking.blocked IS
+    'during widened by the resource''s buffer_before/buffer_after (derived; what the conflict check compares).';
+
+-- The conflict check scans this index with a dirty snapshot (docs/concurrency.md).
+CREATE INDEX booking_blocked_idx ON slotguard.booking
+    USING gist (resource_key, blocked) WHERE status <> 'cancelled';
+CREATE UNIQUE INDEX booking_idempotency_key_idx ON slotguard.booking (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('slotguard.resource', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.booking', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.booking_id_seq', '');
+
+-- ---------------------------------------------------------------------------
+-- Settings, checks and triggers
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION slotguard.booking_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_booking_guard';
+COMMENT ON FUNCTION slotguard.booking_guard() IS
+    'Trigger: derives blocked and runs the C++ capacity check for direct writes to slotguard.booking.';
+
+-- BEFORE derives `blocked` and validates; AFTER (once the row is visible to
+-- concurrent checkers) runs the capacity check.
+CREATE TRIGGER booking_guard_before BEFORE INSERT OR UPDATE ON slotguard.booking
+    FOR EACH ROW EXECUTE FUNCTION slotguard.booking_guard();
+CREATE TRIGGER booking_guard_after AFTER INSERT OR UPDATE ON slotguard.booking
+    FOR EACH ROW EXECUTE FUNCTION slotguard.booking_guard();
+
+-- ---------------------------------------------------------------------------
+-- API (contract §2). No function is STRICT: NULL arguments raise 22004.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION slotguard.upsert_resource(
+    key text, capacity int DEFAULT 1, buffer_before interval DEFAULT '0',
+    buffer_after interval DEFAULT '0', kind text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS slotguard.resource
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_upsert_resource';
+COMMENT ON FUNCTION slotguard.upsert_resource(text, int, interval, interval, text, jsonb) IS
+    'Creates or changes a resource; a change that would overbook existing active bookings fails with 23P01.';
+
+CREATE FUNCTION slotguard.book_slot(
+    resource text, during tstzrange, seats int DEFAULT 1, holder text DEFAULT NULL,
+    hold interval DEFAULT NULL, idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS slotguard.booking
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_book_slot';
+COMMENT ON FUNCTION slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb) IS
+    'Atomically books seats on a resource for a range or raises 23P01 (DETAIL: conflicting ids, HINT: free alternatives).';
+
+CREATE FUNCTION slotguard.try_book_slot(
+    resource text, during tstzrange, seats int DEFAULT 1, holder text DEFAULT NULL,
+    hold interval DEFAULT NULL, idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS TABLE (booking_id bigint, conflicts bigint[], suggestions tstzrange[])
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 1
+AS 'MODULE_PATHNAME', 'sg_try_book_slot';
+COMMENT ON FUNCTION slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb) IS
+    'Like book_slot, but a conflict returns one row with booking_id NULL, the conflicting ids and free alternatives.';
+
+CREATE FUNCTION slotguard.confirm_booking(booking_id bigint)
+RETURNS slotguard.booking
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_confirm_booking';
+COMMENT ON FUNCTION slotguard.confirm_booking(bigint) IS
+    'held -> confirmed. An expired hold is re-checked and confirmed if its slot is still free, else 55000.';
+
+CREATE FUNCTION slotguard.cancel_booking(booking_id bigint)
+RETURNS slotguard.booking
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_cancel_booking';
+COMMENT ON FUNCTION slotguard.cancel_booking(bigint) IS
+    'Cancels a booking (idempotent) and frees its capacity.';
+
+CREATE FUNCTION slotguard.reschedule_booking(booking_id bigint, during tstzrange)
+RETURNS slotguard.booking
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_reschedule_booking';
+COMMENT ON FUNCTION slotguard.reschedule_booking(bigint, tstzrange) IS
+    'Atomically moves a booking; its old range counts as free. Conflict: 23P01 and the booking is unchanged.';
+
+CREATE FUNCTION slotguard.free_slots(
+    resource text, search tstzrange, duration interval, step interval DEFAULT NULL, seats int DEFAULT 1)
+RETURNS SETOF tstzrange
+LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 100
+AS 'MODULE_PATHNAME', 'sg_free_slots';
+COMMENT ON FUNCTION slotguard.free_slots(text, tstzrange, interval, interval, int) IS
+    'Every bookable [t, t+duration) inside search, t on a step grid from lower(search), ascending.';
+
+CREATE FUNCTION slotguard.availability(resource text, search tstzrange)
+RETURNS TABLE (during tstzrange, free_seats int)
+LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 10
+AS 'MODULE_PATHNAME', 'sg_availability';
+COMMENT ON FUNCTION slotguard.availability(text, tstzrange) IS
+    'Capacity profile: maximal runs of constant free seats covering search.';
+
+-- ---------------------------------------------------------------------------
+-- Privileges (contract §8): the API is public, the tables are not.
+-- ---------------------------------------------------------------------------
+GRANT USAGE ON SCHEMA slotguard TO PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA slotguard FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA slotguard FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.booking_guard() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    slotguard.upsert_resource(text, int, interval, interval, text, jsonb),
+    slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb),
+    slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb),
+    slotguard.confirm_booking(bigint),
+    slotguard.cancel_booking(bigint),
+    slotguard.reschedule_booking(bigint, tstzrange),
+    slotguard.free_slots(text, tstzrange, interval, interval, int),
+    slotguard.availability(text, tstzrange)
+TO PUBLIC;

@@ -1,0 +1,27 @@
+// One existing booking (or guarded row) as the core sees it.
+#pragma once
+#include "no_postgres.hpp"
+#include "timeline.hpp"
+
+#include <cstdint>
+
+namespace sg {
+
+// Transaction id of a writer whose outcome is not yet known (0 = none).
+using Xid = std::uint32_t;
+
+struct Occupant {
+    std::int64_t id = 0;  // booking id (or row number for guarded tables)
+    Span blocked;         // what it blocks, buffers included
+    int seats = 1;
+    // Certain: committed (or written by this transaction) and not being
+    // deleted by another in-progress transaction. Otherwise `pending_xid`
+    // names the in-progress transaction whose outcome decides it.
+    bool certain = true;
+    Xid pending_xid = 0;
+    // Top-level transaction id of pending_xid, used for the wait/back-out
+    // priority (lower top-level xid wins). 0 when certain.
+    Xid pending_top_xid = 0;
+};
+
+}  // namespace sg

@@ -1,0 +1,345 @@
+// SQL entry points of contract §2 that write bookings: book_slot,
+// try_book_slot, confirm_booking, cancel_booking, reschedule_booking.
+#include "glue.hpp"
+#include "spi_plans.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sg_book_slot);
+PG_FUNCTION_INFO_V1(sg_try_book_slot);
+PG_FUNCTION_INFO_V1(sg_confirm_booking);
+PG_FUNCTION_INFO_V1(sg_cancel_booking);
+PG_FUNCTION_INFO_V1(sg_reschedule_booking);
+}
+
+namespace sgpg {
+namespace {
+
+struct BookRequest {
+    text* key;
+    Datum during;
+    TsRange range;
+    int seats;
+    text* holder;     // may be NULL
+    Interval* hold;   // NULL: confirmed at once
+    text* idem;       // may be NULL
+    Datum metadata;
+    bool has_metadata;
+};
+
+struct BookOutcome {
+    bool booked;
+    Datum row;  // slotguard.booking, in the caller's memory context
+    ArrayType* conflicts;
+    ArrayType* suggestions;
+};
+
+BookRequest parse_book_args(FunctionCallInfo fcinfo) {
+    BookRequest r;
+    r.key = nonblank_text_arg(fcinfo, 0, "resource");
+    require_arg(fcinfo, 1, "during");
+    r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
+    r.range = checked_range(r.during, "during");
+    require_arg(fcinfo, 2, "seats");
+    r.seats = PG_GETARG_INT32(2);
+    if (r.seats < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("seats must be at least 1, got %d", r.seats)));
+    r.holder = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+    r.hold = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+    if (r.hold != NULL && interval_micros(r.hold, "hold") <= 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
+    r.idem = PG_ARGISNULL(5) ? NULL : nonblank_text_arg(fcinfo, 5, "idempotency_key");
+    r.has_metadata = !PG_ARGISNULL(6);
+    r.metadata = r.has_metadata ? PG_GETARG_DATUM(6) : (Datum)0;
+    return r;
+}
+
+// The RETURNING b.ctid, b of the last SPI statement.
+void take_returning(ItemPointer tid, Datum* row) {
+    if (SPI_processed != 1) elog(ERROR, "slotguard: expected one written booking, got " UINT64_FORMAT, SPI_processed);
+    bool isnull;
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    *tid = *(ItemPointer)DatumGetPointer(SPI_getbinval(t, d, 1, &isnull));
+    *row = SPI_datumTransfer(SPI_getbinval(t, d, 2, &isnull), false, -1);
+}
+
+int64 booking_id_of(Datum row) {
+    bool isnull;
+    return DatumGetInt64(GetAttributeByName(DatumGetHeapTupleHeader(row), "id", &isnull));
+}
+
+// Returns true (and the original booking) when the key was used before
+// with the same arguments; raises 22023 when it was used with others.
+bool find_idempotent(const BookRequest* req, BookOutcome* out) {
+    Datum v[4] = {PointerGetDatum(req->idem), PointerGetDatum(req->key), req->during, Int32GetDatum(req->seats)};
+    run_latest(plan(PLAN_IDEMPOTENT_LOOKUP), v, NULL, 1);
+    if (SPI_processed == 0) return false;
+    bool isnull;
+    if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("idempotency key \"%s\" was already used with other arguments",
+                               text_to_cstring(req->idem)),
+                        errhint("Use a new key for a different booking.")));
+    out->booked = true;
+    out->row = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), false, -1);
+    return true;
+}
+
+struct InsertArgs {
+    const BookRequest* req;
+    Datum blocked;
+};
+
+void insert_booking(void* arg, ItemPointer tid, Datum* row, MemoryContext) {
+    const InsertArgs* a = (const InsertArgs*)arg;
+    const BookRequest* r = a->req;
+    Datum v[9];
+    char n[10] = "         ";
+    v[0] = PointerGetDatum(r->key);
+    v[1] = r->during;
+    v[2] = Int32GetDatum(r->seats);
+    v[3] = CStringGetTextDatum(r->hold ? "held" : "confirmed");
+    v[4] = PointerGetDatum(r->holder);
+    if (r->holder == NULL) n[4] = 'n';
+    v[5] = PointerGetDatum(r->idem);
+    if (r->idem == NULL) n[5] = 'n';
+    if (r->hold != NULL)
+        v[6] = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                                   PointerGetDatum(r->hold));
+    else
+        n[6] = 'n';
+    v[7] = r->metadata;
+    if (!r->has_metadata) n[7] = 'n';
+    v[8] = a->blocked;
+    if (SPI_execute_plan(plan(PLAN_BOOKING_INSERT), v, n, false, 1) != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "slotguard: booking insert failed");
+    take_returning(tid, row);
+}
+
+// Books or, on conflict, raises 23P01 (raise) or fills out->conflicts and
+// out->suggestions. Results are allocated in the caller's memory context.
+void book(const BookRequest* req, bool raise, BookOutcome* out) {
+    MemoryContext caller = CurrentMemoryContext;
+    out->booked = false;
+    out->row = (Datum)0;
+    out->conflicts = out->suggestions = NULL;
+    SPI_connect();
+    if (req->idem != NULL && find_idempotent(req, out)) {
+        SPI_finish();
+        return;
+    }
+    lock_resource(req->key, ShareLock);
+    ResourceInfo res = read_resource(req->key, true);
+    if (req->seats > res.capacity)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", req->seats, res.capacity,
+                               text_to_cstring(req->key))));
+    TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
+    BookingRels rels;
+    open_booking(&rels, RowExclusiveLock);
+    AdmitTarget t = {&rels, req->key, req->during, range_datum(blocked), span_of(blocked), req->seats, res.capacity,
+                     NULL};
+    InsertArgs ia = {req, t.blocked};
+    AdmitResult ar;
+    admit_write(&t, insert_booking, &ia, &ar);
+    if (ar.outcome == ADMIT_OK) {
+        out->booked = true;
+        out->row = ar.row;
+    } else if (ar.outcome == ADMIT_DUPLICATE_KEY) {
+        if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
+    } else {
+        Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
+        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, alts, max_suggestions);
+        if (raise) raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, alts, n_alts);
+        MemoryContext spi = MemoryContextSwitchTo(caller);
+        out->conflicts = int8_array(ar.conflict_ids, ar.n_conflicts);
+        out->suggestions = range_array(alts, n_alts);
+        MemoryContextSwitchTo(spi);
+    }
+    close_booking(&rels, RowExclusiveLock);
+    SPI_finish();
+}
+
+// A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
+struct LockedBooking {
+    int64 id;
+    ItemPointerData tid;
+    text* key;
+    TsRange range;
+    int seats;
+    char* status;
+    bool has_expiry;
+    TimestampTz expires;
+    Datum row;
+};
+
+LockedBooking lock_booking(FunctionCallInfo fcinfo) {
+    require_arg(fcinfo, 0, "booking_id");
+    LockedBooking b;
+    b.id = PG_GETARG_INT64(0);
+    Datum v[1] = {Int64GetDatum(b.id)};
+    if (SPI_execute_plan(plan(PLAN_BOOKING_LOCK), v, NULL, false, 1) != SPI_OK_SELECT)
+        elog(ERROR, "slotguard: booking lookup failed");
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("booking " INT64_FORMAT " does not exist", b.id)));
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    bool isnull;
+    b.tid = *(ItemPointer)DatumGetPointer(SPI_getbinval(t, d, 1, &isnull));
+    b.key = DatumGetTextPP(SPI_getbinval(t, d, 2, &isnull));
+    b.range = decode_range(SPI_getbinval(t, d, 3, &isnull));
+    b.seats = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+    b.status = TextDatumGetCString(SPI_getbinval(t, d, 5, &isnull));
+    Datum e = SPI_getbinval(t, d, 6, &isnull);
+    b.has_expiry = !isnull;
+    b.expires = isnull ? 0 : DatumGetTimestampTz(e);
+    b.row = SPI_datumTransfer(SPI_getbinval(t, d, 7, &isnull), false, -1);
+    return b;
+}
+
+bool hold_expired(const LockedBooking* b) {
+    return strcmp(b->status, "held") == 0 && b->has_expiry && b->expires <= GetCurrentTransactionStartTimestamp();
+}
+
+[[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("booking " INT64_FORMAT " %s", b->id, what)));
+    pg_unreachable();
+}
+
+struct UpdateArgs {
+    PlanId plan_id;
+    Datum values[3];
+};
+
+void update_booking(void* arg, ItemPointer tid, Datum* row, MemoryContext) {
+    const UpdateArgs* a = (const UpdateArgs*)arg;
+    if (SPI_execute_plan(plan(a->plan_id), const_cast<Datum*>(a->values), NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+        elog(ERROR, "slotguard: booking update failed");
+    take_returning(tid, row);
+}
+
+}  // namespace
+}  // namespace sgpg
+
+using namespace sgpg;
+
+extern "C" Datum sg_book_slot(PG_FUNCTION_ARGS) {
+    BookRequest req = parse_book_args(fcinfo);
+    BookOutcome out;
+    book(&req, true, &out);
+    PG_RETURN_DATUM(out.row);
+}
+
+extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
+    FuncCallContext* f;
+    if (SRF_IS_FIRSTCALL()) {
+        f = SRF_FIRSTCALL_INIT();
+        BookRequest req = parse_book_args(fcinfo);
+        MemoryContext old = MemoryContextSwitchTo(f->multi_call_memory_ctx);
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "slotguard: try_book_slot must return a row type");
+        desc = BlessTupleDesc(desc);
+        BookOutcome out;
+        book(&req, false, &out);
+        Datum v[3];
+        bool nulls[3] = {false, false, false};
+        if (out.booked) {
+            v[0] = Int64GetDatum(booking_id_of(out.row));
+            v[1] = PointerGetDatum(int8_array(NULL, 0));
+            v[2] = PointerGetDatum(range_array(NULL, 0));
+        } else {
+            nulls[0] = true;
+            v[0] = (Datum)0;
+            v[1] = PointerGetDatum(out.conflicts);
+            v[2] = PointerGetDatum(out.suggestions);
+        }
+        f->user_fctx = DatumGetPointer(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+        f->max_calls = 1;
+        MemoryContextSwitchTo(old);
+    }
+    f = SRF_PERCALL_SETUP();
+    if (f->call_cntr < f->max_calls) SRF_RETURN_NEXT(f, PointerGetDatum(f->user_fctx));
+    SRF_RETURN_DONE(f);
+}
+
+extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    Datum row = b.row;
+    if (strcmp(b.status, "cancelled") != 0) {
+        // Freeing capacity needs no check.
+        UpdateArgs a = {PLAN_BOOKING_CANCEL, {Int64GetDatum(b.id)}};
+        ItemPointerData tid;
+        internal_write = true;
+        update_booking(&a, &tid, &row, NULL);
+        internal_write = false;
+    }
+    SPI_finish();
+    PG_RETURN_DATUM(row);
+}
+
+// Runs the admission check for an UPDATE of a locked booking that makes it
+// take capacity (again or elsewhere); returns the new row or NULL on conflict.
+static Datum admit_update(const LockedBooking* b, const TsRange& during, UpdateArgs* a, AdmitResult* ar,
+                          ResourceInfo* res, BookingRels* rels) {
+    lock_resource(b->key, ShareLock);
+    *res = read_resource(b->key, false);
+    TsRange blocked = widen_range(during, res->before_us, res->after_us);
+    open_booking(rels, RowExclusiveLock);
+    AdmitTarget t = {rels, b->key, range_datum(during), range_datum(blocked), span_of(blocked), b->seats,
+                     res->capacity, const_cast<ItemPointer>(&b->tid)};
+    if (a->plan_id == PLAN_BOOKING_MOVE) a->values[2] = t.blocked;
+    admit_write(&t, update_booking, a, ar);
+    return ar->outcome == ADMIT_OK ? ar->row : (Datum)0;
+}
+
+extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    Datum row = b.row;
+    if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
+    if (strcmp(b.status, "held") == 0) {
+        // Always re-checked: another transaction whose now() is later may
+        // already have treated this hold as expired and booked the slot.
+        UpdateArgs a = {PLAN_BOOKING_CONFIRM, {Int64GetDatum(b.id)}};
+        AdmitResult ar;
+        ResourceInfo res;
+        BookingRels rels;
+        row = admit_update(&b, b.range, &a, &ar, &res, &rels);
+        if (ar.outcome != ADMIT_OK) {
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("hold on booking " INT64_FORMAT " expired and its slot has been taken", b.id),
+                            errdetail("Conflicting bookings: %s.",
+                                      DatumGetCString(DirectFunctionCall1(
+                                          array_out, PointerGetDatum(int8_array(ar.conflict_ids, ar.n_conflicts)))))));
+        }
+        close_booking(&rels, RowExclusiveLock);
+    }
+    SPI_finish();
+    PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
+    require_arg(fcinfo, 1, "during");
+    Datum during_d = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
+    TsRange during = checked_range(during_d, "during");
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
+    if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
+    UpdateArgs a = {PLAN_BOOKING_MOVE, {Int64GetDatum(b.id), during_d, (Datum)0}};
+    AdmitResult ar;
+    ResourceInfo res;
+    BookingRels rels;
+    Datum row = admit_update(&b, during, &a, &ar, &res, &rels);
+    if (ar.outcome != ADMIT_OK) {
+        Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
+        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, alts, max_suggestions);
+        raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, alts, n_alts);
+    }
+    close_booking(&rels, RowExclusiveLock);
+    SPI_finish();
+    PG_RETURN_DATUM(row);
+}

@@ -1,0 +1,84 @@
+// What a caller is told on a conflict: the 23P01 error with the ids of the
+// conflicting bookings (DETAIL) and free alternatives (HINT).
+#include "glue.hpp"
+
+#include "lib/stringinfo.h"
+
+namespace sgpg {
+
+ArrayType* int8_array(const int64* v, int n) {
+    Datum* d = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(v[i]);
+    return construct_array(d, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+ArrayType* range_array(const Datum* v, int n) {
+    int16 len;
+    bool byval;
+    char align;
+    get_typlenbyvalalign(TSTZRANGEOID, &len, &byval, &align);
+    return construct_array(const_cast<Datum*>(v), n, TSTZRANGEOID, len, byval, align);
+}
+
+int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
+                         const ResourceInfo* res, ItemPointer exclude, Datum* out, int max_out) {
+    if (max_out <= 0) return 0;
+    const int64 length = range_length(during);
+    const int64 full = (int64)suggestion_horizon_minutes * USECS_PER_MINUTE;
+    // Look close by first; most conflicts have a free neighbour.
+    const int64 horizons[2] = {Min(full, USECS_PER_DAY), full};
+    sg::SlotQuery q;
+    q.capacity = res->capacity;
+    q.seats = seats;
+    q.buffer_before = res->before_us;
+    q.buffer_after = res->after_us;
+    sg::Span* found = (sg::Span*)palloc(sizeof(sg::Span) * max_out);
+    int n_found = 0;
+    for (int h = 0; h < 2 && length > 0; ++h) {
+        if (h == 1 && horizons[1] == horizons[0]) break;
+        TsRange window = during;
+        if (pg_sub_s64_overflow(during.lower, horizons[h] + res->before_us + res->after_us, &window.lower) ||
+            pg_add_s64_overflow(during.upper, horizons[h] + res->before_us + res->after_us, &window.upper) ||
+            !IS_VALID_TIMESTAMP(window.lower) || !IS_VALID_TIMESTAMP(window.upper))
+            break;
+        Occupants occ;
+        collect_occupants(rels, key, range_datum(window), true, exclude, &occ);
+        BridgeError err;
+        if (!bridge_alternatives(occ.items, occ.n, q, span_of(during), length, horizons[h], max_out, found, &n_found,
+                                 &err))
+            raise_bridge_error(err);
+        if (occ.items) pfree(occ.items);
+        if (n_found >= max_out) break;
+    }
+    for (int i = 0; i < n_found; ++i) out[i] = range_datum(range_of(found[i]));
+    pfree(found);
+    return n_found;
+}
+
+void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids, const Datum* suggestions,
+                    int n_suggestions) {
+    StringInfoData detail, hint;
+    initStringInfo(&detail);
+    initStringInfo(&hint);
+    appendStringInfoString(&detail, n_ids == 1 ? "Conflicting booking: " : "Conflicting bookings: ");
+    for (int i = 0; i < n_ids; ++i) appendStringInfo(&detail, "%s" INT64_FORMAT, i ? ", " : "", ids[i]);
+    if (n_ids == 0) appendStringInfoString(&detail, "none listed");
+    appendStringInfoChar(&detail, '.');
+    if (suggestions == NULL) {
+        // Direct writes (trigger) are not offered alternatives.
+    } else if (n_suggestions > 0) {
+        appendStringInfoString(&hint, "Free alternatives: ");
+        for (int i = 0; i < n_suggestions; ++i)
+            appendStringInfo(&hint, "%s%s", i ? ", " : "", range_text(suggestions[i]));
+        appendStringInfoChar(&hint, '.');
+    } else {
+        appendStringInfoString(&hint, "No free alternative of the same length nearby.");
+    }
+    ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
+                    errmsg("slot on resource \"%s\" for %s is not available", text_to_cstring(key),
+                           range_text(range_datum(during))),
+                    errdetail("%s", detail.data), hint.len > 0 ? errhint("%s", hint.data) : 0));
+    pg_unreachable();
+}
+
+}  // namespace sgpg

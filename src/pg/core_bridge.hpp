@@ -1,0 +1,53 @@
+// The exception boundary between the glue and the C++ core.
+//
+// Every function here is noexcept, calls no PostgreSQL function, and writes
+// its results into caller-provided (palloc'd) arrays, so a C++ exception is
+// caught before control returns to PostgreSQL and no PostgreSQL error can
+// ever unwind through a frame that owns C++ resources. On failure they
+// return false and fill `err`; the caller then raises it with ereport.
+#pragma once
+
+#include "core/capacity_profile.hpp"
+#include "core/fit_check.hpp"
+#include "core/occupant.hpp"
+#include "core/slot_search.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sgpg {
+
+struct BridgeError {
+    char sqlstate[6];
+    char message[256];
+};
+
+struct FitOut {
+    sg::Verdict verdict;
+    std::int64_t* ids;  // capacity: n occupants
+    int n_ids;
+    sg::Xid* xids;  // capacity: n occupants
+    int n_xids;
+    sg::Xid lowest_top_xid;
+};
+
+bool bridge_check_fit(const sg::Span& want, int seats, int capacity, const sg::Occupant* occ, int n, FitOut* out,
+                      BridgeError* err) noexcept;
+
+// Ids of occupants that overlap an instant whose load exceeds capacity.
+bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                       BridgeError* err) noexcept;
+
+bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& wanted,
+                         sg::Micros step, sg::Micros horizon, int max_results, sg::Span* out, int* n_out,
+                         BridgeError* err) noexcept;
+
+bool bridge_free_slots(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& search,
+                       sg::Micros search_lower_t, sg::Micros duration, sg::Micros step, int max_results,
+                       sg::Span* out, int* n_out, BridgeError* err) noexcept;
+
+// Load segments covering window; `out` must hold 2 * n + 1 entries.
+bool bridge_segments(const sg::Occupant* occ, int n, const sg::Span& window, sg::LoadSegment* out, int* n_out,
+                     BridgeError* err) noexcept;
+
+}  // namespace sgpg

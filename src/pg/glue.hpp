@@ -1,0 +1,118 @@
+// Shared pieces of the PostgreSQL glue. Functions here may raise
+// PostgreSQL errors, so they are written C-style: no C++ object with a
+// destructor is ever alive across a call that can ereport.
+#pragma once
+
+#include "pg.hpp"
+
+#include "core/occupant.hpp"
+#include "core/timeline.hpp"
+#include "core_bridge.hpp"
+
+namespace sgpg {
+
+// --- settings (module.cpp) -------------------------------------------------
+extern bool auto_create_resources;
+extern int max_suggestions;
+extern int suggestion_horizon_minutes;
+// True while the API itself writes slotguard.booking: its rows were already
+// checked, so the booking trigger lets them through.
+extern bool internal_write;
+
+// --- errors (errors.cpp) ---------------------------------------------------
+[[noreturn]] void raise_bridge_error(const BridgeError& err);
+void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004
+text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004 / 22023
+
+// --- ranges (ranges.cpp) ---------------------------------------------------
+struct TsRange {
+    TimestampTz lower;
+    TimestampTz upper;
+    bool lower_inc;
+    bool upper_inc;
+};
+// Decodes a tstzrange argument, rejecting empty, infinite or unbounded ones (22000).
+TsRange checked_range(Datum d, const char* what);
+TsRange decode_range(Datum d);  // for stored, already valid ranges
+Datum range_datum(const TsRange& r);
+sg::Span span_of(const TsRange& r);
+TsRange range_of(const sg::Span& s);
+// r widened by absolute buffers; 22023 if that leaves the timestamp range.
+TsRange widen_range(const TsRange& r, int64 before_us, int64 after_us);
+char* range_text(Datum r);
+// An interval as an absolute length (a day is 24 h, a month 30 days).
+int64 interval_micros(const Interval* iv, const char* what);
+Interval* micros_interval(int64 us);
+int64 range_length(const TsRange& r);
+
+// --- resources (resources.cpp) ---------------------------------------------
+struct ResourceInfo {
+    bool found;
+    int capacity;
+    int64 before_us;
+    int64 after_us;
+};
+// Shared by bookers, exclusive by capacity/buffer changes; held to commit.
+void lock_resource(text* key, LOCKMODE mode);
+// Reads with the latest snapshot (SPI connected). Creates the resource
+// first when asked to and auto_create_resources is on; else P0002.
+ResourceInfo read_resource(text* key, bool create_if_missing);
+
+// --- the booking table (booking_scan.cpp) ---------------------------------
+struct BookingRels {
+    Relation heap;
+    Relation blocked_idx;
+};
+void open_booking(BookingRels* rels, LOCKMODE mode);
+void close_booking(BookingRels* rels, LOCKMODE mode);
+
+struct Occupants {
+    sg::Occupant* items;
+    int n;
+    int cap;
+};
+// All active bookings of `key` whose blocked range overlaps `probe` (all of
+// them when has_probe is false), read with a dirty snapshot so in-progress
+// writers are seen too; `exclude` (may be NULL) is skipped.
+void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                       Occupants* out);
+
+// --- admission (admission.cpp) ---------------------------------------------
+struct AdmitTarget {
+    const BookingRels* rels;
+    text* key;
+    Datum during;   // tstzrange asked for (for messages)
+    Datum blocked;  // tstzrange the row will block
+    sg::Span want;  // same, on the core's grid
+    int seats;
+    int capacity;
+    ItemPointer current;  // row being moved (its old version is free), or NULL
+};
+// Writes the row inside the current subtransaction and reports its tid and
+// the whole row (copied into result_cxt).
+typedef void (*WriteFn)(void* arg, ItemPointer new_tid, Datum* row, MemoryContext result_cxt);
+
+enum AdmitOutcome { ADMIT_OK, ADMIT_CONFLICT, ADMIT_DUPLICATE_KEY };
+struct AdmitResult {
+    AdmitOutcome outcome;
+    Datum row;
+    int64* conflict_ids;
+    int n_conflicts;
+};
+// Checks, writes and re-checks until the write is known to keep the
+// invariant (or known to break it, which undoes the write).
+void admit_write(const AdmitTarget* t, WriteFn write, void* arg, AdmitResult* result);
+// The same check for a row already written by a plain INSERT/UPDATE
+// (trigger): waits out pending writers, raises 23P01 on conflict.
+void admit_written_row(const AdmitTarget* t, ItemPointer tid);
+
+// --- conflict reporting (conflicts.cpp) ------------------------------------
+// Free alternatives of the same shape as `during`, nearest first.
+int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
+                         const ResourceInfo* res, ItemPointer exclude, Datum* out, int max_out);
+[[noreturn]] void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids,
+                                 const Datum* suggestions, int n_suggestions);
+ArrayType* int8_array(const int64* v, int n);
+ArrayType* range_array(const Datum* v, int n);
+
+}  // namespace sgpg

@@ -1,0 +1,83 @@
+// See spi_plans.hpp.
+#include "spi_plans.hpp"
+
+namespace sgpg {
+namespace {
+
+struct PlanSpec {
+    const char* sql;
+    int nargs;
+    Oid types[9];
+};
+
+const PlanSpec specs[PLAN_COUNT] = {
+    // PLAN_RESOURCE_READ
+    {"SELECT capacity, buffer_before, buffer_after FROM slotguard.resource WHERE key = $1", 1, {TEXTOID}},
+    // PLAN_RESOURCE_CREATE
+    {"INSERT INTO slotguard.resource (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", 1, {TEXTOID}},
+    // PLAN_RESOURCE_UPSERT: NULL kind/metadata keep the current value.
+    {"INSERT INTO slotguard.resource AS r (key, capacity, buffer_before, buffer_after, kind, metadata) "
+     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO UPDATE SET capacity = excluded.capacity, "
+     "buffer_before = excluded.buffer_before, buffer_after = excluded.buffer_after, "
+     "kind = coalesce(excluded.kind, r.kind), metadata = coalesce(excluded.metadata, r.metadata) RETURNING r",
+     6,
+     {TEXTOID, INT4OID, INTERVALOID, INTERVALOID, TEXTOID, JSONBOID}},
+    // PLAN_REBLOCK: $2/$3 are absolute lengths (time-only intervals).
+    {"UPDATE slotguard.booking SET blocked = b.nb FROM (SELECT id, tstzrange(lower(during) - $2, upper(during) + $3, "
+     "CASE WHEN lower_inc(during) THEN '[' ELSE '(' END || CASE WHEN upper_inc(during) THEN ']' ELSE ')' END) AS nb "
+     "FROM slotguard.booking WHERE resource_key = $1) b WHERE booking.id = b.id AND booking.blocked <> b.nb",
+     3,
+     {TEXTOID, INTERVALOID, INTERVALOID}},
+    // PLAN_IDEMPOTENT_LOOKUP
+    {"SELECT b.resource_key = $2 AND b.during = $3 AND b.seats = $4, b FROM slotguard.booking b "
+     "WHERE b.idempotency_key = $1",
+     4,
+     {TEXTOID, TEXTOID, TSTZRANGEOID, INT4OID}},
+    // PLAN_BOOKING_INSERT
+    {"INSERT INTO slotguard.booking AS b (resource_key, during, seats, status, holder, idempotency_key, "
+     "hold_expires_at, metadata, blocked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING b.ctid, b",
+     9,
+     {TEXTOID, TSTZRANGEOID, INT4OID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID, TSTZRANGEOID}},
+    // PLAN_BOOKING_LOCK
+    {"SELECT b.ctid, b.resource_key, b.during, b.seats, b.status, b.hold_expires_at, b FROM slotguard.booking b "
+     "WHERE b.id = $1 FOR UPDATE",
+     1,
+     {INT8OID}},
+    // PLAN_BOOKING_CANCEL
+    {"UPDATE slotguard.booking AS b SET status = 'cancelled', updated_at = now() WHERE b.id = $1 RETURNING b.ctid, b",
+     1,
+     {INT8OID}},
+    // PLAN_BOOKING_CONFIRM
+    {"UPDATE slotguard.booking AS b SET status = 'confirmed', hold_expires_at = NULL, updated_at = now() "
+     "WHERE b.id = $1 RETURNING b.ctid, b",
+     1,
+     {INT8OID}},
+    // PLAN_BOOKING_MOVE
+    {"UPDATE slotguard.booking AS b SET during = $2, blocked = $3, updated_at = now() WHERE b.id = $1 "
+     "RETURNING b.ctid, b",
+     3,
+     {INT8OID, TSTZRANGEOID, TSTZRANGEOID}},
+};
+
+SPIPlanPtr plans[PLAN_COUNT];
+
+}  // namespace
+
+SPIPlanPtr plan(PlanId id) {
+    if (plans[id] == NULL) {
+        const PlanSpec& s = specs[id];
+        SPIPlanPtr p = SPI_prepare(s.sql, s.nargs, const_cast<Oid*>(s.types));
+        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        if (SPI_keepplan(p) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
+        plans[id] = p;
+    }
+    return plans[id];
+}
+
+int run_latest(SPIPlanPtr p, Datum* values, const char* nulls, long limit) {
+    int rc = SPI_execute_snapshot(p, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, false, limit);
+    if (rc < 0) elog(ERROR, "slotguard: SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
+    return rc;
+}
+
+}  // namespace sgpg

@@ -1,0 +1,30 @@
+// Prepared SPI statements, kept for the life of the backend. Every name in
+// them is schema-qualified, so the caller's search_path never matters.
+#pragma once
+
+#include "pg.hpp"
+
+namespace sgpg {
+
+enum PlanId {
+    PLAN_RESOURCE_READ,
+    PLAN_RESOURCE_CREATE,
+    PLAN_RESOURCE_UPSERT,
+    PLAN_REBLOCK,
+    PLAN_IDEMPOTENT_LOOKUP,
+    PLAN_BOOKING_INSERT,
+    PLAN_BOOKING_LOCK,
+    PLAN_BOOKING_CANCEL,
+    PLAN_BOOKING_CONFIRM,
+    PLAN_BOOKING_MOVE,
+    PLAN_COUNT
+};
+
+// The plan, prepared on first use (SPI must be connected).
+SPIPlanPtr plan(PlanId id);
+
+// Runs a plan with the latest snapshot, so rows committed after the
+// transaction's snapshot are seen (REPEATABLE READ / SERIALIZABLE).
+int run_latest(SPIPlanPtr p, Datum* values, const char* nulls, long limit);
+
+}  // namespace sgpg
