@@ -1,5 +1,5 @@
 # slotguard — PGXS build. `make && make install`, then `make installcheck`
-# against a running server (test/run_all does that on a throwaway cluster).
+# against a running server (run-tests.sh does that on a throwaway cluster).
 
 MODULE_big = slotguard
 CORE_SRCS  = $(wildcard src/core/*.cpp)

@@ -59,12 +59,17 @@ CREATE FUNCTION slotguard.booking_guard() RETURNS trigger
 COMMENT ON FUNCTION slotguard.booking_guard() IS
     'Trigger: derives blocked and runs the C++ capacity check for direct writes to slotguard.booking.';
 
+CREATE FUNCTION slotguard.booking_guard_needed() RETURNS boolean
+    LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sg_booking_guard_needed';
+COMMENT ON FUNCTION slotguard.booking_guard_needed() IS
+    'False while a slotguard function writes a booking it has already checked (keeps those rows out of the trigger queue).';
+
 -- BEFORE derives `blocked` and validates; AFTER (once the row is visible to
 -- concurrent checkers) runs the capacity check.
 CREATE TRIGGER booking_guard_before BEFORE INSERT OR UPDATE ON slotguard.booking
-    FOR EACH ROW EXECUTE FUNCTION slotguard.booking_guard();
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
 CREATE TRIGGER booking_guard_after AFTER INSERT OR UPDATE ON slotguard.booking
-    FOR EACH ROW EXECUTE FUNCTION slotguard.booking_guard();
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
 
 -- ---------------------------------------------------------------------------
 -- API (contract §2). No function is STRICT: NULL arguments raise 22004.
@@ -140,6 +145,7 @@ GRANT USAGE ON SCHEMA slotguard TO PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA slotguard FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA slotguard FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.booking_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.booking_guard_needed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     slotguard.upsert_resource(text, int, interval, interval, text, jsonb),
     slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb),

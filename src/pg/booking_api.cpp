@@ -311,9 +311,7 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
         if (ar.outcome != ADMIT_OK) {
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                             errmsg("hold on booking " INT64_FORMAT " expired and its slot has been taken", b.id),
-                            errdetail("Conflicting bookings: %s.",
-                                      DatumGetCString(DirectFunctionCall1(
-                                          array_out, PointerGetDatum(int8_array(ar.conflict_ids, ar.n_conflicts)))))));
+                            errdetail("Conflicting bookings: %s.", id_list(ar.conflict_ids, ar.n_conflicts))));
         }
         close_booking(&rels, RowExclusiveLock);
     }

@@ -5,6 +5,7 @@
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_booking_guard);
+PG_FUNCTION_INFO_V1(sg_booking_guard_needed);
 }
 
 namespace sgpg {
@@ -91,3 +92,5 @@ extern "C" Datum sg_booking_guard(PG_FUNCTION_ARGS) {
     check_row(row, desc);
     return PointerGetDatum(NULL);
 }
+
+extern "C" Datum sg_booking_guard_needed(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(!internal_write); }

@@ -25,8 +25,12 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
     if (max_out <= 0) return 0;
     const int64 length = range_length(during);
     const int64 full = (int64)suggestion_horizon_minutes * USECS_PER_MINUTE;
-    // Look close by first; most conflicts have a free neighbour.
-    const int64 horizons[2] = {Min(full, USECS_PER_DAY), full};
+    // Look a few slots either side first: most conflicts have a free
+    // neighbour, and a full calendar should not cost a scan of the horizon
+    // twice over.
+    int64 near;
+    if (pg_mul_s64_overflow(length, 4, &near)) near = full;
+    const int64 horizons[2] = {Min(full, near), full};
     sg::SlotQuery q;
     q.capacity = res->capacity;
     q.seats = seats;
@@ -55,15 +59,21 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
     return n_found;
 }
 
+char* id_list(const int64* ids, int n) {
+    StringInfoData s;
+    initStringInfo(&s);
+    for (int i = 0; i < n; ++i) appendStringInfo(&s, "%s" INT64_FORMAT, i ? ", " : "", ids[i]);
+    if (n == 0) appendStringInfoString(&s, "none listed");
+    return s.data;
+}
+
 void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids, const Datum* suggestions,
                     int n_suggestions) {
     StringInfoData detail, hint;
     initStringInfo(&detail);
     initStringInfo(&hint);
-    appendStringInfoString(&detail, n_ids == 1 ? "Conflicting booking: " : "Conflicting bookings: ");
-    for (int i = 0; i < n_ids; ++i) appendStringInfo(&detail, "%s" INT64_FORMAT, i ? ", " : "", ids[i]);
-    if (n_ids == 0) appendStringInfoString(&detail, "none listed");
-    appendStringInfoChar(&detail, '.');
+    appendStringInfo(&detail, "%s: %s.", n_ids == 1 ? "Conflicting booking" : "Conflicting bookings",
+                     id_list(ids, n_ids));
     if (suggestions == NULL) {
         // Direct writes (trigger) are not offered alternatives.
     } else if (n_suggestions > 0) {

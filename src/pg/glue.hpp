@@ -57,6 +57,8 @@ void lock_resource(text* key, LOCKMODE mode);
 // Reads with the latest snapshot (SPI connected). Creates the resource
 // first when asked to and auto_create_resources is on; else P0002.
 ResourceInfo read_resource(text* key, bool create_if_missing);
+// Latest committed settings without creating or raising; false if unknown.
+bool find_resource(text* key, ResourceInfo* info);
 
 // --- the booking table (booking_scan.cpp) ---------------------------------
 struct BookingRels {
@@ -113,6 +115,8 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
 [[noreturn]] void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids,
                                  const Datum* suggestions, int n_suggestions);
 ArrayType* int8_array(const int64* v, int n);
+// "1, 2, 3" for messages.
+char* id_list(const int64* ids, int n);
 ArrayType* range_array(const Datum* v, int n);
 
 }  // namespace sgpg

@@ -10,7 +10,7 @@ namespace sgpg {
 
 bool auto_create_resources = true;
 int max_suggestions = 3;
-int suggestion_horizon_minutes = 7 * 24 * 60;
+int suggestion_horizon_minutes = 24 * 60;
 bool internal_write = false;
 
 namespace {
@@ -30,7 +30,7 @@ void _PG_init(void) {
     DefineCustomIntVariable("slotguard.max_suggestions", "Free alternatives offered with a conflict (0 = none).", NULL,
                             &sgpg::max_suggestions, 3, 0, 10, PGC_USERSET, 0, NULL, NULL, NULL);
     DefineCustomIntVariable("slotguard.suggestion_horizon", "How far from the requested time alternatives are sought.",
-                            NULL, &sgpg::suggestion_horizon_minutes, 7 * 24 * 60, 1, 366 * 24 * 60, PGC_USERSET,
+                            NULL, &sgpg::suggestion_horizon_minutes, 24 * 60, 1, 366 * 24 * 60, PGC_USERSET,
                             GUC_UNIT_MIN, NULL, NULL, NULL);
     MarkGUCPrefixReserved("slotguard");
     RegisterXactCallback(sgpg::reset_on_xact, NULL);

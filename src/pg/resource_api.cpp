@@ -42,8 +42,7 @@ void check_resource_invariant(text* key, int capacity) {
                     (errcode(ERRCODE_EXCLUSION_VIOLATION),
                      errmsg("resource \"%s\" cannot change: its active bookings would exceed capacity %d",
                             text_to_cstring(key), capacity),
-                     errdetail("Overlapping bookings: %s.",
-                               DatumGetCString(DirectFunctionCall1(array_out, PointerGetDatum(int8_array(ids, n_ids)))))));
+                     errdetail("Overlapping bookings: %s.", id_list(ids, n_ids))));
         break;
     }
     close_booking(&rels, RowExclusiveLock);

@@ -15,25 +15,61 @@ void lock_resource(text* key, LOCKMODE mode) {
     (void)LockAcquire(&tag, mode, false, false);
 }
 
+namespace {
+
+Oid resource_oid(const char* name) {
+    Oid rel = get_relname_relid(name, get_namespace_oid("slotguard", false));
+    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
+    return rel;
+}
+
+// One primary-key probe with the latest snapshot (cheaper than SPI on the
+// booking hot path).
+bool fetch_resource(text* key, ResourceInfo* info) {
+    Relation heap = table_open(resource_oid("resource"), AccessShareLock);
+    Relation idx = index_open(resource_oid("resource_pkey"), AccessShareLock);
+    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+    ScanKeyData k;
+    ScanKeyEntryInitialize(&k, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
+                           PointerGetDatum(key));
+    IndexScanDesc scan = index_beginscan(heap, idx, snap, 1, 0);
+    index_rescan(scan, &k, 1, NULL, 0);
+    TupleTableSlot* slot = table_slot_create(heap, NULL);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    if (found) {
+        TupleDesc desc = RelationGetDescr(heap);
+        bool isnull;
+        info->found = true;
+        info->capacity = DatumGetInt32(slot_getattr(slot, SPI_fnumber(desc, "capacity"), &isnull));
+        info->before_us = interval_micros(
+            DatumGetIntervalP(slot_getattr(slot, SPI_fnumber(desc, "buffer_before"), &isnull)), "buffer_before");
+        info->after_us = interval_micros(
+            DatumGetIntervalP(slot_getattr(slot, SPI_fnumber(desc, "buffer_after"), &isnull)), "buffer_after");
+    }
+    ExecDropSingleTupleTableSlot(slot);
+    index_endscan(scan);
+    UnregisterSnapshot(snap);
+    index_close(idx, AccessShareLock);
+    table_close(heap, AccessShareLock);
+    return found;
+}
+
+}  // namespace
+
+bool find_resource(text* key, ResourceInfo* info) {
+    *info = ResourceInfo{false, 1, 0, 0};
+    return fetch_resource(key, info);
+}
+
 ResourceInfo read_resource(text* key, bool create_if_missing) {
-    Datum args[1] = {PointerGetDatum(key)};
-    ResourceInfo info = {false, 1, 0, 0};
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        run_latest(plan(PLAN_RESOURCE_READ), args, NULL, 1);
-        if (SPI_processed == 1) {
-            HeapTuple tup = SPI_tuptable->vals[0];
-            TupleDesc desc = SPI_tuptable->tupdesc;
-            bool isnull;
-            info.found = true;
-            info.capacity = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-            info.before_us = interval_micros(DatumGetIntervalP(SPI_getbinval(tup, desc, 2, &isnull)), "buffer_before");
-            info.after_us = interval_micros(DatumGetIntervalP(SPI_getbinval(tup, desc, 3, &isnull)), "buffer_after");
-            return info;
-        }
-        if (!create_if_missing || !auto_create_resources || attempt > 0) break;
+    ResourceInfo info;
+    if (find_resource(key, &info)) return info;
+    if (create_if_missing && auto_create_resources) {
+        Datum args[1] = {PointerGetDatum(key)};
         if (SPI_execute_plan(plan(PLAN_RESOURCE_CREATE), args, NULL, false, 0) < 0)
             elog(ERROR, "slotguard: could not create resource");
         CommandCounterIncrement();
+        if (find_resource(key, &info)) return info;
     }
     ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                     errmsg("resource \"%s\" does not exist", text_to_cstring(key)),

@@ -22,13 +22,9 @@ int64 positive_interval(FunctionCallInfo fcinfo, int argno, const char* name) {
 // Resource settings for a read: an unknown resource is all free when it
 // would be created on first booking, else P0002.
 ResourceInfo resource_for_read(text* key) {
-    Datum args[1] = {PointerGetDatum(key)};
-    run_latest(plan(PLAN_RESOURCE_READ), args, NULL, 1);
-    if (SPI_processed == 0) {
-        if (auto_create_resources) return ResourceInfo{false, 1, 0, 0};
-        return read_resource(key, false);  // raises P0002
-    }
-    return read_resource(key, false);
+    ResourceInfo info;
+    if (find_resource(key, &info) || auto_create_resources) return info;
+    return read_resource(key, false);  // raises P0002
 }
 
 void collect_window(text* key, const TsRange& search, const ResourceInfo& res, Occupants* occ) {

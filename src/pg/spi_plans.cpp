@@ -11,8 +11,6 @@ struct PlanSpec {
 };
 
 const PlanSpec specs[PLAN_COUNT] = {
-    // PLAN_RESOURCE_READ
-    {"SELECT capacity, buffer_before, buffer_after FROM slotguard.resource WHERE key = $1", 1, {TEXTOID}},
     // PLAN_RESOURCE_CREATE
     {"INSERT INTO slotguard.resource (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", 1, {TEXTOID}},
     // PLAN_RESOURCE_UPSERT: NULL kind/metadata keep the current value.

@@ -7,7 +7,6 @@
 namespace sgpg {
 
 enum PlanId {
-    PLAN_RESOURCE_READ,
     PLAN_RESOURCE_CREATE,
     PLAN_RESOURCE_UPSERT,
     PLAN_REBLOCK,

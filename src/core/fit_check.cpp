@@ -1,0 +1,62 @@
+#include "fit_check.hpp"
+
+#include "capacity_profile.hpp"
+
+#include <algorithm>
+
+namespace sg {
+
+namespace {
+
+Span intersection(const Span& a, const Span& b) { return Span{std::max(a.lo, b.lo), std::min(a.hi, b.hi)}; }
+
+template <typename T>
+void sort_unique(std::vector<T>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+FitResult check_fit(const Span& want, int seats, int capacity, const std::vector<Occupant>& others) {
+    // Only the load inside `want` matters, so occupants are clipped to it:
+    // that keeps both profiles small.
+    CapacityProfile all, certain;
+    for (const Occupant& o : others) {
+        if (!o.blocked.overlaps(want)) continue;
+        const Span inside = intersection(o.blocked, want);
+        all.add(inside, o.seats);
+        if (o.certain) certain.add(inside, o.seats);
+    }
+
+    // The highest load that still leaves room for the candidate's seats.
+    const int room = capacity - seats;
+    // Whether `o` takes seats at an instant of `want` where `profile` has no room.
+    auto overloads = [&](const CapacityProfile& profile, const Occupant& o) {
+        return o.seats > 0 && o.blocked.overlaps(want) && profile.peak(intersection(o.blocked, want)) > room;
+    };
+
+    FitResult result;
+    if (all.peak(want) <= room) return result;
+
+    if (certain.peak(want) > room) {
+        result.verdict = Verdict::Conflict;
+        for (const Occupant& o : others)
+            if (o.certain && overloads(certain, o)) result.conflicting_ids.push_back(o.id);
+        sort_unique(result.conflicting_ids);
+        return result;
+    }
+
+    // Only pending writers can overload want: wait for those that do.
+    result.verdict = Verdict::Uncertain;
+    for (const Occupant& o : others) {
+        if (o.certain || !overloads(all, o)) continue;
+        if (o.pending_xid != 0) result.wait_xids.push_back(o.pending_xid);
+        if (o.pending_top_xid != 0 && (result.lowest_top_xid == 0 || o.pending_top_xid < result.lowest_top_xid))
+            result.lowest_top_xid = o.pending_top_xid;
+    }
+    sort_unique(result.wait_xids);
+    return result;
+}
+
+}  // namespace sg

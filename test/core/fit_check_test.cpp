@@ -1,0 +1,223 @@
+#include "core/fit_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace sg {
+namespace {
+
+using Ids = std::vector<std::int64_t>;
+using Xids = std::vector<Xid>;
+
+Span at(Micros lo, Micros hi) { return make_span(lo, true, hi, false); }  // [lo,hi)
+
+Occupant certain(std::int64_t id, Span blocked, int seats = 1) {
+    Occupant o;
+    o.id = id;
+    o.blocked = blocked;
+    o.seats = seats;
+    return o;
+}
+
+Occupant pending(std::int64_t id, Span blocked, Xid xid, Xid top_xid, int seats = 1) {
+    Occupant o = certain(id, blocked, seats);
+    o.certain = false;
+    o.pending_xid = xid;
+    o.pending_top_xid = top_xid;
+    return o;
+}
+
+TEST(FitCheck, NoOthersFits) {
+    const FitResult r = check_fit(at(0, 10), 1, 1, {});
+    EXPECT_EQ(r.verdict, Verdict::Fits);
+    EXPECT_TRUE(r.conflicting_ids.empty());
+    EXPECT_TRUE(r.wait_xids.empty());
+    EXPECT_EQ(r.lowest_top_xid, 0u);
+}
+
+TEST(FitCheck, OverlapAtCapacityOneConflicts) {
+    const FitResult r = check_fit(at(5, 15), 1, 1, {certain(7, at(0, 10)), certain(8, at(20, 30))});
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_EQ(r.conflicting_ids, (Ids{7}));
+    EXPECT_TRUE(r.wait_xids.empty());
+}
+
+TEST(FitCheck, AdjacentBookingsFit) {
+    const std::vector<Occupant> others{certain(1, at(0, 10)), certain(2, at(20, 30))};
+    EXPECT_EQ(check_fit(at(10, 20), 1, 1, others).verdict, Verdict::Fits);
+    // '[10,20]' reaches the first instant of [20,30).
+    EXPECT_EQ(check_fit(make_span(10, true, 20, true), 1, 1, others).verdict, Verdict::Conflict);
+}
+
+TEST(FitCheck, CapacityIsAPeakNotACount) {
+    // Three overlapping bookings, but never more than two at once.
+    EXPECT_EQ(check_fit(at(2, 4), 1, 2, {certain(1, at(1, 3)), certain(2, at(3, 5))}).verdict, Verdict::Fits);
+    // When the two others overlap each other inside want, it no longer fits.
+    const FitResult r = check_fit(at(2, 4), 1, 2, {certain(1, at(1, 3)), certain(2, at(2, 5))});
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_EQ(r.conflicting_ids, (Ids{1, 2}));
+}
+
+TEST(FitCheck, SeatsCount) {
+    const std::vector<Occupant> others{certain(1, at(0, 10), 2)};
+    EXPECT_EQ(check_fit(at(0, 10), 1, 3, others).verdict, Verdict::Fits);
+    EXPECT_EQ(check_fit(at(0, 10), 2, 3, others).verdict, Verdict::Conflict);
+    EXPECT_EQ(check_fit(at(0, 10), 2, 4, others).verdict, Verdict::Fits);
+}
+
+TEST(FitCheck, MoreSeatsThanCapacityNeverFit) {
+    const FitResult r = check_fit(at(0, 10), 3, 2, {certain(1, at(20, 30))});
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_TRUE(r.conflicting_ids.empty());
+}
+
+TEST(FitCheck, BuffersWidenTheBlockedSpans) {
+    // A booking [10,20) with a 5 microsecond buffer after it blocks [10,25).
+    const std::vector<Occupant> others{certain(1, widen(at(10, 20), 0, 5))};
+    EXPECT_EQ(check_fit(at(22, 30), 1, 1, others).verdict, Verdict::Conflict);
+    EXPECT_EQ(check_fit(at(25, 30), 1, 1, others).verdict, Verdict::Fits);
+    // The candidate's own buffer before it reaches back into the booking.
+    EXPECT_EQ(check_fit(widen(at(25, 30), 1, 0), 1, 1, others).verdict, Verdict::Conflict);
+}
+
+TEST(FitCheck, ConflictingIdsOnlyWhereOverloaded) {
+    // capacity 2, want [0,20): the load reaches 2 only on [5,8); 4 and 5 stay clear.
+    const std::vector<Occupant> others{certain(9, at(0, 10)), certain(3, at(5, 8)), certain(4, at(12, 18)),
+                                       certain(5, at(20, 30)), certain(9, at(6, 7))};
+    const FitResult r = check_fit(at(0, 20), 1, 2, others);
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_EQ(r.conflicting_ids, (Ids{3, 9}));
+}
+
+TEST(FitCheck, PendingWriterMakesItUncertain) {
+    const FitResult r = check_fit(at(0, 10), 1, 1, {pending(1, at(5, 15), 100, 90)});
+    EXPECT_EQ(r.verdict, Verdict::Uncertain);
+    EXPECT_EQ(r.wait_xids, (Xids{100}));
+    EXPECT_EQ(r.lowest_top_xid, 90u);
+    EXPECT_TRUE(r.conflicting_ids.empty());
+}
+
+TEST(FitCheck, UncertainWaitsOnlyForPendingInTheOverloadedPart) {
+    // capacity 2, want [0,10): certain load 1 on [0,5); the pending writers
+    // overload [1,4); P4 only adds load where there is still room.
+    const std::vector<Occupant> others{
+        certain(1, at(0, 5)),
+        pending(2, at(1, 3), 200, 60),
+        pending(3, at(2, 4), 150, 150),
+        pending(4, at(7, 9), 5, 1),
+        pending(5, at(20, 30), 10, 2),
+        pending(6, at(3, 4), 200, 60),  // same writer again
+    };
+    const FitResult r = check_fit(at(0, 10), 1, 2, others);
+    EXPECT_EQ(r.verdict, Verdict::Uncertain);
+    EXPECT_EQ(r.wait_xids, (Xids{150, 200}));
+    EXPECT_EQ(r.lowest_top_xid, 60u);
+}
+
+TEST(FitCheck, LowestTopXidCanComeFromASubtransaction) {
+    const std::vector<Occupant> others{pending(1, at(0, 10), 500, 40), pending(2, at(0, 10), 300, 300)};
+    const FitResult r = check_fit(at(0, 10), 1, 2, others);
+    EXPECT_EQ(r.verdict, Verdict::Uncertain);
+    EXPECT_EQ(r.wait_xids, (Xids{300, 500}));
+    EXPECT_EQ(r.lowest_top_xid, 40u);
+}
+
+TEST(FitCheck, ConflictTakesPrecedenceOverPending) {
+    const std::vector<Occupant> others{certain(1, at(0, 10)), pending(2, at(0, 10), 100, 100)};
+    const FitResult r = check_fit(at(5, 15), 1, 1, others);
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_EQ(r.conflicting_ids, (Ids{1}));
+    EXPECT_TRUE(r.wait_xids.empty());
+    EXPECT_EQ(r.lowest_top_xid, 0u);
+}
+
+TEST(FitCheck, PendingThatWouldStillFitIsIgnored) {
+    const std::vector<Occupant> others{certain(1, at(0, 10)), pending(2, at(0, 10), 100, 100)};
+    EXPECT_EQ(check_fit(at(0, 10), 1, 3, others).verdict, Verdict::Fits);
+}
+
+// Brute force over every point of a small grid, straight from the definitions.
+FitResult brute_force(const Span& want, int seats, int capacity, const std::vector<Occupant>& others) {
+    auto load_at = [&](Point x, bool certain_only) {
+        int load = 0;
+        for (const Occupant& o : others)
+            if ((o.certain || !certain_only) && o.blocked.lo <= x && x < o.blocked.hi) load += o.seats;
+        return load;
+    };
+    auto touches_overload = [&](const Occupant& o, bool certain_only) {
+        for (Point x = std::max(o.blocked.lo, want.lo); x < std::min(o.blocked.hi, want.hi); ++x)
+            if (load_at(x, certain_only) + seats > capacity) return true;
+        return false;
+    };
+    int peak_all = 0, peak_certain = 0;
+    for (Point x = want.lo; x < want.hi; ++x) {
+        peak_all = std::max(peak_all, load_at(x, false));
+        peak_certain = std::max(peak_certain, load_at(x, true));
+    }
+
+    FitResult r;
+    if (peak_all + seats <= capacity) return r;
+    if (peak_certain + seats > capacity) {
+        r.verdict = Verdict::Conflict;
+        for (const Occupant& o : others)
+            if (o.certain && touches_overload(o, true)) r.conflicting_ids.push_back(o.id);
+        std::sort(r.conflicting_ids.begin(), r.conflicting_ids.end());
+        r.conflicting_ids.erase(std::unique(r.conflicting_ids.begin(), r.conflicting_ids.end()), r.conflicting_ids.end());
+        return r;
+    }
+    r.verdict = Verdict::Uncertain;
+    for (const Occupant& o : others) {
+        if (o.certain || !touches_overload(o, false)) continue;
+        r.wait_xids.push_back(o.pending_xid);
+        if (r.lowest_top_xid == 0 || o.pending_top_xid < r.lowest_top_xid) r.lowest_top_xid = o.pending_top_xid;
+    }
+    std::sort(r.wait_xids.begin(), r.wait_xids.end());
+    r.wait_xids.erase(std::unique(r.wait_xids.begin(), r.wait_xids.end()), r.wait_xids.end());
+    return r;
+}
+
+TEST(FitCheck, RandomCasesMatchBruteForce) {
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<Point> point(0, 60), length(1, 20);
+    std::uniform_int_distribution<int> count(0, 12), small(1, 3), coin(0, 2);
+    std::uniform_int_distribution<Xid> xid(1, 8);
+    int seen[3] = {0, 0, 0};
+
+    for (int round = 0; round < 5000; ++round) {
+        std::vector<Occupant> others;
+        const int n = count(rng);
+        for (int i = 0; i < n; ++i) {
+            const Point lo = point(rng);
+            const Span blocked{lo, lo + length(rng)};
+            const std::int64_t id = small(rng) * 10 + i % 4;  // some ids repeat
+            if (coin(rng) == 0) {
+                const Xid x = xid(rng);
+                others.push_back(pending(id, blocked, x, x / 2 + 1, small(rng)));
+            } else {
+                others.push_back(certain(id, blocked, small(rng)));
+            }
+        }
+        const Point lo = point(rng);
+        const Span want{lo, lo + length(rng)};
+        const int seats = small(rng), capacity = small(rng) + 1;
+
+        const FitResult expected = brute_force(want, seats, capacity, others);
+        const FitResult got = check_fit(want, seats, capacity, others);
+        ASSERT_EQ(got.verdict, expected.verdict) << "round " << round;
+        ASSERT_EQ(got.conflicting_ids, expected.conflicting_ids) << "round " << round;
+        ASSERT_EQ(got.wait_xids, expected.wait_xids) << "round " << round;
+        ASSERT_EQ(got.lowest_top_xid, expected.lowest_top_xid) << "round " << round;
+        ++seen[static_cast<int>(got.verdict)];
+    }
+    // The generator must exercise every verdict.
+    EXPECT_GT(seen[static_cast<int>(Verdict::Fits)], 100);
+    EXPECT_GT(seen[static_cast<int>(Verdict::Conflict)], 100);
+    EXPECT_GT(seen[static_cast<int>(Verdict::Uncertain)], 100);
+}
+
+}  // namespace
+}  // namespace sg
