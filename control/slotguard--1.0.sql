@@ -50,6 +50,29 @@ SELECT pg_catalog.pg_extension_config_dump('slotguard.resource', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.booking', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.booking_id_seq', '');
 
+-- Workers (contract §3). `during` is a copy of the booking's, kept in step by
+-- slotguard, so a worker's conflicts are one index scan away.
+CREATE TABLE slotguard.assignment (
+    id          bigserial PRIMARY KEY,
+    booking_id  bigint NOT NULL,
+    worker      text NOT NULL CHECK (btrim(worker) <> ''),
+    role        text,
+    assigned_by text,
+    status      text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'removed')),
+    assigned_at timestamptz NOT NULL DEFAULT now(),
+    during      tstzrange NOT NULL
+);
+COMMENT ON TABLE slotguard.assignment IS
+    'Workers on bookings. Invariant: a worker is never active on two active bookings whose during ranges overlap.';
+
+CREATE INDEX assignment_worker_during_idx ON slotguard.assignment
+    USING gist (worker, during) WHERE status = 'active';
+CREATE UNIQUE INDEX assignment_active_worker_idx ON slotguard.assignment (booking_id, worker)
+    WHERE status = 'active';
+
+SELECT pg_catalog.pg_extension_config_dump('slotguard.assignment', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.assignment_id_seq', '');
+
 -- ---------------------------------------------------------------------------
 -- Settings, checks and triggers
 -- ---------------------------------------------------------------------------
@@ -58,6 +81,11 @@ CREATE FUNCTION slotguard.booking_guard() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'sg_booking_guard';
 COMMENT ON FUNCTION slotguard.booking_guard() IS
     'Trigger: derives blocked and runs the C++ capacity check for direct writes to slotguard.booking.';
+
+CREATE FUNCTION slotguard.assignment_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_assignment_guard';
+COMMENT ON FUNCTION slotguard.assignment_guard() IS
+    'Trigger: runs the C++ worker-overlap check for direct writes to slotguard.assignment.';
 
 CREATE FUNCTION slotguard.booking_guard_needed() RETURNS boolean
     LANGUAGE c VOLATILE AS 'MODULE_PATHNAME', 'sg_booking_guard_needed';
@@ -70,6 +98,8 @@ CREATE TRIGGER booking_guard_before BEFORE INSERT OR UPDATE ON slotguard.booking
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
 CREATE TRIGGER booking_guard_after AFTER INSERT OR UPDATE ON slotguard.booking
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
+CREATE TRIGGER assignment_guard_after AFTER INSERT OR UPDATE ON slotguard.assignment
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.assignment_guard();
 
 -- ---------------------------------------------------------------------------
 -- API (contract §2). No function is STRICT: NULL arguments raise 22004.
@@ -139,6 +169,32 @@ COMMENT ON FUNCTION slotguard.availability(text, tstzrange) IS
     'Capacity profile: maximal runs of constant free seats covering search.';
 
 -- ---------------------------------------------------------------------------
+-- Workers API (contract §3).
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION slotguard.assign_workers(
+    booking_id bigint, workers text[], assigned_by text DEFAULT NULL, role text DEFAULT NULL)
+RETURNS SETOF slotguard.assignment
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 3
+AS 'MODULE_PATHNAME', 'sg_assign_workers';
+COMMENT ON FUNCTION slotguard.assign_workers(bigint, text[], text, text) IS
+    'Makes the booking''s active workers exactly `workers`, all or nothing; 23P01 if a worker would overlap another booking.';
+
+CREATE FUNCTION slotguard.unassign_worker(booking_id bigint, worker text)
+RETURNS boolean
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_unassign_worker';
+COMMENT ON FUNCTION slotguard.unassign_worker(bigint, text) IS
+    'Removes a worker from a booking; true if the worker was active on it.';
+
+CREATE FUNCTION slotguard.worker_schedule(worker text, search tstzrange)
+RETURNS TABLE (booking_id bigint, during tstzrange, resource_key text)
+LANGUAGE c STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp ROWS 10
+AS 'MODULE_PATHNAME', 'sg_worker_schedule';
+COMMENT ON FUNCTION slotguard.worker_schedule(text, tstzrange) IS
+    'The worker''s active assignments on active bookings overlapping search, by start time.';
+
+-- ---------------------------------------------------------------------------
 -- Privileges (contract §8): the API is public, the tables are not.
 -- ---------------------------------------------------------------------------
 GRANT USAGE ON SCHEMA slotguard TO PUBLIC;
@@ -146,6 +202,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA slotguard FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA slotguard FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.booking_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.booking_guard_needed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.assignment_guard() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     slotguard.upsert_resource(text, int, interval, interval, text, jsonb),
     slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb),
@@ -154,5 +211,8 @@ GRANT EXECUTE ON FUNCTION
     slotguard.cancel_booking(bigint),
     slotguard.reschedule_booking(bigint, tstzrange),
     slotguard.free_slots(text, tstzrange, interval, interval, int),
-    slotguard.availability(text, tstzrange)
+    slotguard.availability(text, tstzrange),
+    slotguard.assign_workers(bigint, text[], text, text),
+    slotguard.unassign_worker(bigint, text),
+    slotguard.worker_schedule(text, tstzrange)
 TO PUBLIC;

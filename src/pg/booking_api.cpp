@@ -90,7 +90,7 @@ struct InsertArgs {
     Datum blocked;
 };
 
-void insert_booking(void* arg, ItemPointer tid, Datum* row, MemoryContext) {
+void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     const InsertArgs* a = (const InsertArgs*)arg;
     const BookRequest* r = a->req;
     Datum v[9];
@@ -113,7 +113,7 @@ void insert_booking(void* arg, ItemPointer tid, Datum* row, MemoryContext) {
     v[8] = a->blocked;
     if (SPI_execute_plan(plan(PLAN_BOOKING_INSERT), v, n, false, 1) != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "slotguard: booking insert failed");
-    take_returning(tid, row);
+    take_returning(&tids[0], row);
 }
 
 // Books or, on conflict, raises 23P01 (raise) or fills out->conflicts and
@@ -137,11 +137,11 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
     BookingRels rels;
     open_booking(&rels, RowExclusiveLock);
-    AdmitTarget t = {&rels, req->key, req->during, range_datum(blocked), span_of(blocked), req->seats, res.capacity,
-                     NULL};
+    AdmitTarget t = {&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
+                     req->seats, res.capacity, NULL};
     InsertArgs ia = {req, t.blocked};
     AdmitResult ar;
-    admit_write(&t, insert_booking, &ia, &ar);
+    admit_write(&t, 1, insert_booking, &ia, &ar);
     if (ar.outcome == ADMIT_OK) {
         out->booked = true;
         out->row = ar.row;
@@ -160,18 +160,9 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     SPI_finish();
 }
 
+}  // namespace
+
 // A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
-struct LockedBooking {
-    int64 id;
-    ItemPointerData tid;
-    text* key;
-    TsRange range;
-    int seats;
-    char* status;
-    bool has_expiry;
-    TimestampTz expires;
-    Datum row;
-};
 
 LockedBooking lock_booking(FunctionCallInfo fcinfo) {
     require_arg(fcinfo, 0, "booking_id");
@@ -201,25 +192,12 @@ bool hold_expired(const LockedBooking* b) {
     return strcmp(b->status, "held") == 0 && b->has_expiry && b->expires <= GetCurrentTransactionStartTimestamp();
 }
 
-[[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what) {
+void raise_wrong_state(const LockedBooking* b, const char* what) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("booking " INT64_FORMAT " %s", b->id, what)));
     pg_unreachable();
 }
 
-struct UpdateArgs {
-    PlanId plan_id;
-    Datum values[3];
-};
-
-void update_booking(void* arg, ItemPointer tid, Datum* row, MemoryContext) {
-    const UpdateArgs* a = (const UpdateArgs*)arg;
-    if (SPI_execute_plan(plan(a->plan_id), const_cast<Datum*>(a->values), NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
-        elog(ERROR, "slotguard: booking update failed");
-    take_returning(tid, row);
-}
-
-}  // namespace
 }  // namespace sgpg
 
 using namespace sgpg;
@@ -269,30 +247,64 @@ extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
     LockedBooking b = lock_booking(fcinfo);
     Datum row = b.row;
     if (strcmp(b.status, "cancelled") != 0) {
-        // Freeing capacity needs no check.
-        UpdateArgs a = {PLAN_BOOKING_CANCEL, {Int64GetDatum(b.id)}};
-        ItemPointerData tid;
+        // Freeing capacity and workers needs no check.
+        Datum v[1] = {Int64GetDatum(b.id)};
         internal_write = true;
-        update_booking(&a, &tid, &row, NULL);
+        int rc = SPI_execute_plan(plan(PLAN_BOOKING_CANCEL), v, NULL, false, 1);
         internal_write = false;
+        if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "slotguard: cancel failed");
+        ItemPointerData tid;
+        take_returning(&tid, &row);
+        release_assignments(b.id);
     }
     SPI_finish();
     PG_RETURN_DATUM(row);
 }
 
-// Runs the admission check for an UPDATE of a locked booking that makes it
-// take capacity (again or elsewhere); returns the new row or NULL on conflict.
-static Datum admit_update(const LockedBooking* b, const TsRange& during, UpdateArgs* a, AdmitResult* ar,
-                          ResourceInfo* res, BookingRels* rels) {
+// An UPDATE of a locked booking that makes it take capacity again (confirm)
+// or elsewhere (reschedule): the booking and its workers are admitted
+// together, so either all of it fits or nothing changes.
+struct BookingUpdate {
+    const LockedBooking* booking;
+    PlanId plan_id;
+    Datum during;   // the booking's range after the update
+    Datum blocked;  // and what it blocks
+    AdmitTarget* targets;  // [0] the booking, then its workers
+    int n_targets;
+    bool moves;  // the range changes, so the assignments move with it
+};
+
+static void write_booking_update(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
+    const BookingUpdate* u = (const BookingUpdate*)arg;
+    // Confirm takes only the id; SPI reads as many values as the plan has.
+    Datum v[3] = {Int64GetDatum(u->booking->id), u->during, u->blocked};
+    if (SPI_execute_plan(plan(u->plan_id), v, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+        elog(ERROR, "slotguard: booking update failed");
+    take_returning(&tids[0], row);
+    if (u->moves)
+        move_assignments(u->booking->id, u->during, u->targets + 1, u->n_targets - 1, tids + 1);
+    else
+        for (int i = 1; i < u->n_targets; ++i) tids[i] = *u->targets[i].current;
+}
+
+static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* ar, ResourceInfo* res,
+                         GuardedRels* rels, GuardedRels* worker_rels) {
+    const LockedBooking* b = u->booking;
     lock_resource(b->key, ShareLock);
     *res = read_resource(b->key, false);
     TsRange blocked = widen_range(during, res->before_us, res->after_us);
     open_booking(rels, RowExclusiveLock);
-    AdmitTarget t = {rels, b->key, range_datum(during), range_datum(blocked), span_of(blocked), b->seats,
-                     res->capacity, const_cast<ItemPointer>(&b->tid)};
-    if (a->plan_id == PLAN_BOOKING_MOVE) a->values[2] = t.blocked;
-    admit_write(&t, update_booking, a, ar);
-    return ar->outcome == ADMIT_OK ? ar->row : (Datum)0;
+    open_assignment(worker_rels, RowExclusiveLock);
+    u->during = range_datum(during);
+    u->blocked = range_datum(blocked);
+    int workers = count_active_workers(b->id);
+    u->targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (1 + workers));
+    u->targets[0] = AdmitTarget{rels, collect_occupants, b->key, u->during, u->blocked, span_of(blocked), b->seats,
+                                res->capacity, const_cast<ItemPointer>(&b->tid)};
+    u->n_targets = 1 + worker_targets(b->id, u->during, worker_rels, u->targets + 1, workers);
+    admit_write(u->targets, u->n_targets, write_booking_update, u, ar);
+    if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0)
+        raise_worker_conflict(&u->targets[ar->conflict_target], ar);
 }
 
 extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
@@ -302,18 +314,19 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (strcmp(b.status, "held") == 0) {
         // Always re-checked: another transaction whose now() is later may
-        // already have treated this hold as expired and booked the slot.
-        UpdateArgs a = {PLAN_BOOKING_CONFIRM, {Int64GetDatum(b.id)}};
+        // already have treated this hold as expired and taken the slot.
+        BookingUpdate u = {&b, PLAN_BOOKING_CONFIRM, 0, 0, NULL, 0, false};
         AdmitResult ar;
         ResourceInfo res;
-        BookingRels rels;
-        row = admit_update(&b, b.range, &a, &ar, &res, &rels);
-        if (ar.outcome != ADMIT_OK) {
+        GuardedRels rels, worker_rels;
+        admit_update(&u, b.range, &ar, &res, &rels, &worker_rels);
+        if (ar.outcome != ADMIT_OK)
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                             errmsg("hold on booking " INT64_FORMAT " expired and its slot has been taken", b.id),
                             errdetail("Conflicting bookings: %s.", id_list(ar.conflict_ids, ar.n_conflicts))));
-        }
-        close_booking(&rels, RowExclusiveLock);
+        row = ar.row;
+        close_rels(&worker_rels, RowExclusiveLock);
+        close_rels(&rels, RowExclusiveLock);
     }
     SPI_finish();
     PG_RETURN_DATUM(row);
@@ -321,23 +334,23 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
 
 extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     require_arg(fcinfo, 1, "during");
-    Datum during_d = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
-    TsRange during = checked_range(during_d, "during");
+    TsRange during = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "during");
     SPI_connect();
     LockedBooking b = lock_booking(fcinfo);
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
-    UpdateArgs a = {PLAN_BOOKING_MOVE, {Int64GetDatum(b.id), during_d, (Datum)0}};
+    BookingUpdate u = {&b, PLAN_BOOKING_MOVE, 0, 0, NULL, 0, true};
     AdmitResult ar;
     ResourceInfo res;
-    BookingRels rels;
-    Datum row = admit_update(&b, during, &a, &ar, &res, &rels);
+    GuardedRels rels, worker_rels;
+    admit_update(&u, during, &ar, &res, &rels, &worker_rels);
     if (ar.outcome != ADMIT_OK) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, alts, max_suggestions);
         raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, alts, n_alts);
     }
-    close_booking(&rels, RowExclusiveLock);
+    close_rels(&worker_rels, RowExclusiveLock);
+    close_rels(&rels, RowExclusiveLock);
     SPI_finish();
-    PG_RETURN_DATUM(row);
+    PG_RETURN_DATUM(ar.row);
 }

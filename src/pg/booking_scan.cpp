@@ -1,27 +1,8 @@
-// Reading the bookings that compete with a new one, the way
-// check_exclusion_or_unique_constraint does: an index scan with a dirty
-// snapshot, which also returns rows of in-progress transactions and tells
-// us whose outcome each one depends on.
+// Reading the bookings that compete with a new one (see dirty_scan.cpp).
 #include "glue.hpp"
 
 namespace sgpg {
 namespace {
-
-Oid relation_oid(const char* name) {
-    Oid nsp = get_namespace_oid("slotguard", false);
-    Oid rel = get_relname_relid(name, nsp);
-    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
-    return rel;
-}
-
-AttrNumber column(TupleDesc desc, const char* name) {
-    for (int i = 0; i < desc->natts; ++i) {
-        Form_pg_attribute a = TupleDescAttr(desc, i);
-        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
-    }
-    elog(ERROR, "slotguard: column booking.%s is missing", name);
-    pg_unreachable();
-}
 
 bool text_equals(Datum d, const char* s) {
     text* t = DatumGetTextPP(d);
@@ -29,76 +10,56 @@ bool text_equals(Datum d, const char* s) {
     return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
 }
 
-void append(Occupants* out, const sg::Occupant& o) {
-    if (out->n == out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 16;
-        out->items = out->items ? (sg::Occupant*)repalloc(out->items, sizeof(sg::Occupant) * out->cap)
-                                : (sg::Occupant*)palloc(sizeof(sg::Occupant) * out->cap);
+struct BookingVisit {
+    AttrNumber c_id, c_seats, c_status, c_expires, c_blocked;
+    TimestampTz now;
+    Occupants* out;
+};
+
+void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending) {
+    BookingVisit* v = (BookingVisit*)arg;
+    bool isnull;
+    Datum status = slot_getattr(slot, v->c_status, &isnull);
+    if (text_equals(status, "cancelled")) return;
+    if (text_equals(status, "held")) {
+        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
+        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
     }
-    out->items[out->n++] = o;
+    sg::Occupant o;
+    o.id = DatumGetInt64(slot_getattr(slot, v->c_id, &isnull));
+    o.seats = DatumGetInt32(slot_getattr(slot, v->c_seats, &isnull));
+    o.blocked = span_of(decode_range(slot_getattr(slot, v->c_blocked, &isnull)));
+    mark_pending(&o, pending);
+    append_occupant(v->out, o);
 }
 
 }  // namespace
 
 void open_booking(BookingRels* rels, LOCKMODE mode) {
-    rels->heap = table_open(relation_oid("booking"), mode);
-    rels->blocked_idx = index_open(relation_oid("booking_blocked_idx"), mode);
+    rels->heap = table_open(slotguard_relation("booking"), mode);
+    rels->index = index_open(slotguard_relation("booking_blocked_idx"), mode);
 }
 
-void close_booking(BookingRels* rels, LOCKMODE mode) {
-    index_close(rels->blocked_idx, mode);
+void close_rels(GuardedRels* rels, LOCKMODE mode) {
+    index_close(rels->index, mode);
     table_close(rels->heap, mode);
 }
 
 void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                        Occupants* out) {
     TupleDesc desc = RelationGetDescr(rels->heap);
-    const AttrNumber c_id = column(desc, "id"), c_seats = column(desc, "seats"), c_status = column(desc, "status"),
-                     c_expires = column(desc, "hold_expires_at"), c_blocked = column(desc, "blocked");
+    BookingVisit v;
+    v.c_id = column_of(desc, "id");
+    v.c_seats = column_of(desc, "seats");
+    v.c_status = column_of(desc, "status");
+    v.c_expires = column_of(desc, "hold_expires_at");
+    v.c_blocked = column_of(desc, "blocked");
     // Holds count until their expiry passes this transaction's now().
-    const TimestampTz now = GetCurrentTransactionStartTimestamp();
-    Relation idx = rels->blocked_idx;
-
-    ScanKeyData keys[2];
-    int nkeys = has_probe ? 2 : 1;
-    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
-                           PointerGetDatum(key));
-    if (has_probe)
-        ScanKeyEntryInitialize(&keys[1], 0, 2, RANGESTRAT_OVERLAPS, InvalidOid, idx->rd_indcollation[1],
-                               F_RANGE_OVERLAPS, probe);
-
-    SnapshotData dirty;
-    InitDirtySnapshot(dirty);
-    IndexScanDesc scan = index_beginscan(rels->heap, idx, &dirty, nkeys, 0);
-    index_rescan(scan, keys, nkeys, NULL, 0);
-    TupleTableSlot* slot = table_slot_create(rels->heap, NULL);
-
+    v.now = GetCurrentTransactionStartTimestamp();
+    v.out = out;
     out->items = NULL;
     out->n = out->cap = 0;
-    while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        // The dirty snapshot reports the in-progress inserter (xmin) or
-        // deleter (xmax) of the tuple just fetched.
-        TransactionId pending = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-        if (exclude != NULL && ItemPointerEquals(&slot->tts_tid, exclude)) continue;
-        bool isnull;
-        Datum status = slot_getattr(slot, c_status, &isnull);
-        if (text_equals(status, "cancelled")) continue;
-        if (text_equals(status, "held")) {
-            Datum expires = slot_getattr(slot, c_expires, &isnull);
-            if (!isnull && DatumGetTimestampTz(expires) <= now) continue;
-        }
-        sg::Occupant o;
-        o.id = DatumGetInt64(slot_getattr(slot, c_id, &isnull));
-        o.seats = DatumGetInt32(slot_getattr(slot, c_seats, &isnull));
-        o.blocked = span_of(decode_range(slot_getattr(slot, c_blocked, &isnull)));
-        o.certain = !TransactionIdIsValid(pending);
-        o.pending_xid = o.certain ? 0 : pending;
-        o.pending_top_xid = o.certain ? 0 : SubTransGetTopmostTransaction(pending);
-        append(out, o);
-        CHECK_FOR_INTERRUPTS();
-    }
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
+    dirty_scan(rels, key, probe, has_probe, exclude, visit_booking, &v);
 }
 
 }  // namespace sgpg

@@ -6,6 +6,7 @@
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_booking_guard);
 PG_FUNCTION_INFO_V1(sg_booking_guard_needed);
+PG_FUNCTION_INFO_V1(sg_assignment_guard);
 }
 
 namespace sgpg {
@@ -60,20 +61,51 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
     return heap_modify_tuple_by_cols(row, desc, 1, cols, vals, nulls);
 }
 
+// A direct change of a booking's range moves its workers and re-checks them.
+void move_workers(int64 id, Datum during) {
+    GuardedRels rels;
+    open_assignment(&rels, RowExclusiveLock);
+    int n = count_active_workers(id);
+    AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (n > 0 ? n : 1));
+    n = worker_targets(id, during, &rels, targets, n);
+    ItemPointerData* tids = (ItemPointerData*)palloc0(sizeof(ItemPointerData) * (n > 0 ? n : 1));
+    internal_write = true;
+    move_assignments(id, during, targets, n, tids);
+    internal_write = false;
+    for (int i = 0; i < n; ++i) {
+        AdmitResult r;
+        if (!admit_written_row(&targets[i], &tids[i], &r)) raise_worker_conflict(&targets[i], &r);
+    }
+    close_rels(&rels, RowExclusiveLock);
+}
+
 // AFTER: the row is visible to concurrent checkers; check it.
-void check_row(HeapTuple row, TupleDesc desc) {
+void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     RowView v = view_row(row, desc);
-    if (!v.active) return;
-    SPI_connect();
-    ResourceInfo res = read_resource(v.key, false);
-    SPI_finish();
     bool isnull;
+    int64 id = DatumGetInt64(heap_getattr(row, SPI_fnumber(desc, "id"), desc, &isnull));
+    char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
+    SPI_connect();
+    if (old != NULL && strcmp(status, "cancelled") == 0) release_assignments(id);
+    if (!v.active) {
+        SPI_finish();
+        return;
+    }
+    ResourceInfo res = read_resource(v.key, false);
     Datum blocked = heap_getattr(row, v.c_blocked, desc, &isnull);
     BookingRels rels;
     open_booking(&rels, RowExclusiveLock);
-    AdmitTarget t = {&rels, v.key, v.during, blocked, span_of(decode_range(blocked)), v.seats, res.capacity, NULL};
-    admit_written_row(&t, &row->t_self);
+    AdmitTarget t = {&rels, collect_occupants, v.key, v.during, blocked, span_of(decode_range(blocked)), v.seats,
+                     res.capacity, NULL};
+    AdmitResult r;
+    if (!admit_written_row(&t, &row->t_self, &r))
+        raise_conflict(v.key, decode_range(v.during), r.conflict_ids, r.n_conflicts, NULL, 0);
     close_booking(&rels, RowExclusiveLock);
+    if (old != NULL) {
+        Datum old_during = heap_getattr(old, SPI_fnumber(desc, "during"), desc, &isnull);
+        if (!(span_of(decode_range(old_during)) == span_of(decode_range(v.during)))) move_workers(id, v.during);
+    }
+    SPI_finish();
 }
 
 }  // namespace
@@ -89,7 +121,31 @@ extern "C" Datum sg_booking_guard(PG_FUNCTION_ARGS) {
     TupleDesc desc = RelationGetDescr(td->tg_relation);
     if (internal_write) return before ? PointerGetDatum(row) : PointerGetDatum(NULL);
     if (before) return PointerGetDatum(derive_blocked(row, desc));
-    check_row(row, desc);
+    check_row(row, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_trigtuple : NULL, desc);
+    return PointerGetDatum(NULL);
+}
+
+// Direct INSERT/UPDATE of slotguard.assignment by the owner: the same
+// worker-overlap check as assign_workers.
+extern "C" Datum sg_assignment_guard(PG_FUNCTION_ARGS) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "slotguard.assignment_guard() must be called as a trigger");
+    TriggerData* td = (TriggerData*)fcinfo->context;
+    HeapTuple row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+    if (internal_write || TRIGGER_FIRED_BEFORE(td->tg_event)) return PointerGetDatum(row);
+    TupleDesc desc = RelationGetDescr(td->tg_relation);
+    bool isnull;
+    char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
+    if (strcmp(status, "active") != 0) return PointerGetDatum(NULL);
+    Datum during = heap_getattr(row, SPI_fnumber(desc, "during"), desc, &isnull);
+    checked_range(during, "during");
+    GuardedRels rels;
+    open_assignment(&rels, RowExclusiveLock);
+    text* worker = DatumGetTextPP(heap_getattr(row, SPI_fnumber(desc, "worker"), desc, &isnull));
+    AdmitTarget t = {&rels, collect_worker_occupants, worker, during, during, span_of(decode_range(during)), 1, 1,
+                     NULL};
+    AdmitResult r;
+    if (!admit_written_row(&t, &row->t_self, &r)) raise_worker_conflict(&t, &r);
+    close_rels(&rels, RowExclusiveLock);
     return PointerGetDatum(NULL);
 }
 

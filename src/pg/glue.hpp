@@ -60,53 +60,109 @@ ResourceInfo read_resource(text* key, bool create_if_missing);
 // Latest committed settings without creating or raising; false if unknown.
 bool find_resource(text* key, ResourceInfo* info);
 
-// --- the booking table (booking_scan.cpp) ---------------------------------
-struct BookingRels {
+// --- dirty scans (dirty_scan.cpp) -----------------------------------------
+// A guarded table and its GiST (key text, range) index.
+struct GuardedRels {
     Relation heap;
-    Relation blocked_idx;
+    Relation index;
 };
-void open_booking(BookingRels* rels, LOCKMODE mode);
-void close_booking(BookingRels* rels, LOCKMODE mode);
+typedef GuardedRels BookingRels;
 
 struct Occupants {
     sg::Occupant* items;
     int n;
     int cap;
 };
+
+Oid slotguard_relation(const char* name);
+AttrNumber column_of(TupleDesc desc, const char* name);
+// Called for every row of `key` whose range overlaps `probe` (all rows of
+// `key` when has_probe is false), read with a dirty snapshot; `pending` is
+// the in-progress transaction that decides the row, or invalid.
+typedef void (*DirtyVisitor)(void* arg, TupleTableSlot* slot, TransactionId pending);
+void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                DirtyVisitor visit, void* arg);
+void append_occupant(Occupants* out, const sg::Occupant& o);
+void mark_pending(sg::Occupant* o, TransactionId pending);
+void close_rels(GuardedRels* rels, LOCKMODE mode);
+
+// --- the booking table (booking_scan.cpp) ---------------------------------
+void open_booking(BookingRels* rels, LOCKMODE mode);
+inline void close_booking(BookingRels* rels, LOCKMODE mode) { close_rels(rels, mode); }
 // All active bookings of `key` whose blocked range overlaps `probe` (all of
-// them when has_probe is false), read with a dirty snapshot so in-progress
-// writers are seen too; `exclude` (may be NULL) is skipped.
+// them when has_probe is false); `exclude` (may be NULL) is skipped.
 void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                        Occupants* out);
 
+// --- locked bookings (booking_api.cpp) --------------------------------------
+// A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
+struct LockedBooking {
+    int64 id;
+    ItemPointerData tid;
+    text* key;
+    TsRange range;
+    int seats;
+    char* status;
+    bool has_expiry;
+    TimestampTz expires;
+    Datum row;
+};
+// Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown.
+LockedBooking lock_booking(FunctionCallInfo fcinfo);
+bool hold_expired(const LockedBooking* b);
+[[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
+
 // --- admission (admission.cpp) ---------------------------------------------
+// Reads the occupants competing with a row of `key` whose range overlaps probe.
+typedef void (*Collector)(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                          Occupants* out);
+
+// One row that must fit: in a booking table by capacity, or a worker's
+// assignments with capacity 1.
 struct AdmitTarget {
-    const BookingRels* rels;
+    const GuardedRels* rels;
+    Collector collect;
     text* key;
     Datum during;   // tstzrange asked for (for messages)
     Datum blocked;  // tstzrange the row will block
     sg::Span want;  // same, on the core's grid
     int seats;
     int capacity;
-    ItemPointer current;  // row being moved (its old version is free), or NULL
+    ItemPointer current;  // row being replaced (its old version is free), or NULL
 };
-// Writes the row inside the current subtransaction and reports its tid and
-// the whole row (copied into result_cxt).
-typedef void (*WriteFn)(void* arg, ItemPointer new_tid, Datum* row, MemoryContext result_cxt);
+// Writes the rows inside the current subtransaction: tids[i] is the new row
+// of targets[i]; *row is the result to return (copied into result_cxt).
+typedef void (*WriteFn)(void* arg, ItemPointer tids, Datum* row, MemoryContext result_cxt);
 
 enum AdmitOutcome { ADMIT_OK, ADMIT_CONFLICT, ADMIT_DUPLICATE_KEY };
 struct AdmitResult {
     AdmitOutcome outcome;
     Datum row;
+    int conflict_target;  // index of the target that did not fit
     int64* conflict_ids;
     int n_conflicts;
 };
-// Checks, writes and re-checks until the write is known to keep the
-// invariant (or known to break it, which undoes the write).
-void admit_write(const AdmitTarget* t, WriteFn write, void* arg, AdmitResult* result);
+// Checks, writes and re-checks until the writes are known to keep the
+// invariant (or known to break it, which undoes them all).
+void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result);
 // The same check for a row already written by a plain INSERT/UPDATE
-// (trigger): waits out pending writers, raises 23P01 on conflict.
-void admit_written_row(const AdmitTarget* t, ItemPointer tid);
+// (trigger): waits out pending writers, returns false on conflict.
+bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);
+
+// --- worker assignments (workers.cpp) --------------------------------------
+void open_assignment(GuardedRels* rels, LOCKMODE mode);
+// A worker's active assignments on active bookings (occupant id = booking id).
+void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe, bool has_probe,
+                              ItemPointer exclude, Occupants* out);
+// Admission targets for the booking's active workers over `during`
+// (SPI connected); *workers receives their names. Returns how many.
+int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out);
+int count_active_workers(int64 booking_id);
+// Moves the booking's active assignments to `during`; tids[i] receives the
+// new row of targets[i] (matched by worker).
+void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids);
+void release_assignments(int64 booking_id);
+[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r);
 
 // --- conflict reporting (conflicts.cpp) ------------------------------------
 // Free alternatives of the same shape as `during`, nearest first.

@@ -55,6 +55,42 @@ const PlanSpec specs[PLAN_COUNT] = {
      "RETURNING b.ctid, b",
      3,
      {INT8OID, TSTZRANGEOID, TSTZRANGEOID}},
+    // PLAN_ASSIGN_ACTIVE
+    {"SELECT worker, ctid FROM slotguard.assignment WHERE booking_id = $1 AND status = 'active' ORDER BY worker", 1,
+     {INT8OID}},
+    // PLAN_ASSIGN_REMOVE_OTHERS
+    {"UPDATE slotguard.assignment SET status = 'removed' WHERE booking_id = $1 AND status = 'active' "
+     "AND worker <> ALL ($2)",
+     2,
+     {INT8OID, TEXTARRAYOID}},
+    // PLAN_ASSIGN_INSERT
+    {"INSERT INTO slotguard.assignment (booking_id, worker, role, assigned_by, during) "
+     "SELECT $1, w, $3, $4, $5 FROM unnest($2) AS w RETURNING ctid, worker",
+     5,
+     {INT8OID, TEXTARRAYOID, TEXTOID, TEXTOID, TSTZRANGEOID}},
+    // PLAN_ASSIGN_LIST
+    {"SELECT a FROM slotguard.assignment a WHERE a.booking_id = $1 AND a.status = 'active' ORDER BY a.worker", 1,
+     {INT8OID}},
+    // PLAN_ASSIGN_RELEASE
+    {"UPDATE slotguard.assignment SET status = 'removed' WHERE booking_id = $1 AND status = 'active'", 1, {INT8OID}},
+    // PLAN_ASSIGN_MOVE
+    {"UPDATE slotguard.assignment SET during = $2 WHERE booking_id = $1 AND status = 'active' RETURNING ctid, worker",
+     2,
+     {INT8OID, TSTZRANGEOID}},
+    // PLAN_UNASSIGN
+    {"UPDATE slotguard.assignment SET status = 'removed' WHERE booking_id = $1 AND worker = $2 AND status = 'active' "
+     "RETURNING 1",
+     2,
+     {INT8OID, TEXTOID}},
+    // PLAN_BOOKING_STATUS
+    {"SELECT status FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
+    // PLAN_WORKER_SCHEDULE
+    {"SELECT a.booking_id, b.during, b.resource_key FROM slotguard.assignment a "
+     "JOIN slotguard.booking b ON b.id = a.booking_id WHERE a.worker = $1 AND a.status = 'active' "
+     "AND a.during && $2 AND (b.status = 'confirmed' OR (b.status = 'held' AND b.hold_expires_at > now())) "
+     "ORDER BY lower(b.during), a.booking_id",
+     2,
+     {TEXTOID, TSTZRANGEOID}},
 };
 
 SPIPlanPtr plans[PLAN_COUNT];

@@ -1,0 +1,68 @@
+// The scan every conflict check is built on, the way
+// check_exclusion_or_unique_constraint does it: a GiST (key, range) index
+// read with a dirty snapshot, which also returns rows of in-progress
+// transactions and tells whose outcome each one depends on.
+#include "glue.hpp"
+
+namespace sgpg {
+
+Oid slotguard_relation(const char* name) {
+    Oid nsp = get_namespace_oid("slotguard", false);
+    Oid rel = get_relname_relid(name, nsp);
+    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
+    return rel;
+}
+
+AttrNumber column_of(TupleDesc desc, const char* name) {
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
+    }
+    elog(ERROR, "slotguard: column %s is missing", name);
+    pg_unreachable();
+}
+
+void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                DirtyVisitor visit, void* arg) {
+    Relation idx = rels->index;
+    ScanKeyData keys[2];
+    int nkeys = has_probe ? 2 : 1;
+    ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
+                           PointerGetDatum(key));
+    if (has_probe)
+        ScanKeyEntryInitialize(&keys[1], 0, 2, RANGESTRAT_OVERLAPS, InvalidOid, idx->rd_indcollation[1],
+                               F_RANGE_OVERLAPS, probe);
+
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    IndexScanDesc scan = index_beginscan(rels->heap, idx, &dirty, nkeys, 0);
+    index_rescan(scan, keys, nkeys, NULL, 0);
+    TupleTableSlot* slot = table_slot_create(rels->heap, NULL);
+    while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
+        // The dirty snapshot reports the in-progress inserter (xmin) or
+        // deleter (xmax) of the tuple just fetched.
+        TransactionId pending = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+        if (exclude != NULL && ItemPointerEquals(&slot->tts_tid, exclude)) continue;
+        visit(arg, slot, pending);
+        CHECK_FOR_INTERRUPTS();
+    }
+    index_endscan(scan);
+    ExecDropSingleTupleTableSlot(slot);
+}
+
+void append_occupant(Occupants* out, const sg::Occupant& o) {
+    if (out->n == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 16;
+        out->items = out->items ? (sg::Occupant*)repalloc(out->items, sizeof(sg::Occupant) * out->cap)
+                                : (sg::Occupant*)palloc(sizeof(sg::Occupant) * out->cap);
+    }
+    out->items[out->n++] = o;
+}
+
+void mark_pending(sg::Occupant* o, TransactionId pending) {
+    o->certain = !TransactionIdIsValid(pending);
+    o->pending_xid = o->certain ? 0 : pending;
+    o->pending_top_xid = o->certain ? 0 : SubTransGetTopmostTransaction(pending);
+}
+
+}  // namespace sgpg
