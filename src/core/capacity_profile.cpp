@@ -13,8 +13,8 @@ namespace icl = boost::icl;
 using Interval = icl::right_open_interval<Point>;
 // partial_absorber never stores a load of 0, and interval_map joins
 // neighbours of equal load: its segments are the maximal non-idle runs.
-using LoadMap = icl::interval_map<Point, int, icl::partial_absorber, std::less, icl::inplace_plus,
-                                  icl::inter_section, Interval>;
+using LoadMap =
+    icl::interval_map<Point, int, icl::partial_absorber, std::less, icl::inplace_plus, icl::inter_section, Interval>;
 
 struct CapacityProfile::Impl {
     LoadMap load;

@@ -26,30 +26,24 @@ bool widen_checked(const Span& s, const SlotQuery& q, Span& out) {
 
 // One direction of a grid search: candidate m (0 <= m <= last) is `start`
 // shifted by m * grid_length(step), later (dir > 0) or earlier (dir < 0).
-// A blocked candidate jumps past the whole overloaded run that blocks it,
-// so the work grows with the runs and the results, not the distance walked.
+// A blocked candidate jumps past the overloaded segment that blocks it, so
+// the work grows with the segments and the results, not the distance walked.
 class Walk {
 public:
-    Walk(const CapacityProfile& profile, const SlotQuery& q, const Span& start, Micros step, int dir,
-         Unsigned max_m)
+    Walk(const CapacityProfile& profile, const SlotQuery& q, const Span& start, Micros step, int dir, Unsigned max_m)
         : start_(start), unit_(grid_unit(step)), dir_(dir) {
         if (!widen_checked(start, q, widened_)) return;
         // Stop before any point of a candidate or its widened span overflows.
         const Point lo = std::min(start.lo, widened_.lo), hi = std::max(start.hi, widened_.hi);
-        const Unsigned representable =
-            (dir > 0 ? distance(hi, std::numeric_limits<Point>::max()) : distance(std::numeric_limits<Point>::min(), lo)) /
-            unit_;
+        const Unsigned representable = (dir > 0 ? distance(hi, std::numeric_limits<Point>::max())
+                                                : distance(std::numeric_limits<Point>::min(), lo)) /
+                                       unit_;
         last_ = std::int64_t(std::min(max_m, representable));
 
         const Span end = shift(widened_, last_);
         const Span reach = dir > 0 ? Span{widened_.lo, end.hi} : Span{end.lo, widened_.hi};
-        for (const LoadSegment& s : profile.segments(reach)) {
-            if (s.load <= q.capacity - q.seats) continue;
-            if (!runs_.empty() && runs_.back().hi == s.span.lo)
-                runs_.back().hi = s.span.hi;
-            else
-                runs_.push_back(s.span);
-        }
+        for (const LoadSegment& s : profile.segments(reach))
+            if (s.load > q.capacity - q.seats) overloaded_.push_back(s.span);
     }
 
     // The first fitting m after `after` (>= -1), or -1 when none is left.
@@ -57,15 +51,17 @@ public:
         if (after >= last_) return -1;
         for (std::int64_t m = after + 1;;) {
             const Span w = shift(widened_, m);
-            Unsigned gap;  // how far the run blocking w reaches into it
+            Unsigned gap;  // how far the segment blocking w reaches into it
             if (dir_ > 0) {
-                auto run = std::partition_point(runs_.begin(), runs_.end(), [&](const Span& r) { return r.hi <= w.lo; });
-                if (run == runs_.end() || run->lo >= w.hi) return m;
-                gap = distance(w.lo, run->hi);
+                auto seg = std::partition_point(overloaded_.begin(), overloaded_.end(),
+                                                [&](const Span& r) { return r.hi <= w.lo; });
+                if (seg == overloaded_.end() || seg->lo >= w.hi) return m;
+                gap = distance(w.lo, seg->hi);
             } else {
-                auto run = std::partition_point(runs_.begin(), runs_.end(), [&](const Span& r) { return r.lo < w.hi; });
-                if (run == runs_.begin() || std::prev(run)->hi <= w.lo) return m;
-                gap = distance(std::prev(run)->lo, w.hi);
+                auto seg = std::partition_point(overloaded_.begin(), overloaded_.end(),
+                                                [&](const Span& r) { return r.lo < w.hi; });
+                if (seg == overloaded_.begin() || std::prev(seg)->hi <= w.lo) return m;
+                gap = distance(std::prev(seg)->lo, w.hi);
             }
             const Unsigned jump = ceil_div(gap, unit_);
             if (jump > Unsigned(last_ - m)) return -1;
@@ -85,8 +81,8 @@ private:
     Span start_, widened_;
     Unsigned unit_;
     int dir_;
-    std::int64_t last_ = -1;  // -1: no candidate at all
-    std::vector<Span> runs_;  // maximal overloaded runs within reach, ascending
+    std::int64_t last_ = -1;        // -1: no candidate at all
+    std::vector<Span> overloaded_;  // segments within reach without room for q.seats, ascending
 };
 
 }  // namespace
@@ -101,8 +97,9 @@ std::vector<Span> free_slots(const CapacityProfile& profile, const SlotQuery& q,
     if (duration <= 0 || step <= 0 || limit == 0) return slots;
     Micros end_t = 0;
     Span first;
-    if (__builtin_add_overflow(search_lower_t, duration, &end_t) || __builtin_mul_overflow(search_lower_t, 2, &first.lo) ||
-        __builtin_mul_overflow(end_t, 2, &first.hi) || first.hi > search.hi)
+    if (__builtin_add_overflow(search_lower_t, duration, &end_t) ||
+        __builtin_mul_overflow(search_lower_t, 2, &first.lo) || __builtin_mul_overflow(end_t, 2, &first.hi) ||
+        first.hi > search.hi)
         return slots;
 
     const Unsigned unit = grid_unit(step);

@@ -94,11 +94,8 @@ TEST(CapacityProfile, SegmentsIncludeIdleGaps) {
     CapacityProfile p;
     p.add(Span{10, 20}, 1);
     p.add(Span{30, 40}, 2);
-    EXPECT_EQ(p.segments(Span{0, 50}), (Segments{{Span{0, 10}, 0},
-                                                   {Span{10, 20}, 1},
-                                                   {Span{20, 30}, 0},
-                                                   {Span{30, 40}, 2},
-                                                   {Span{40, 50}, 0}}));
+    EXPECT_EQ(p.segments(Span{0, 50}),
+              (Segments{{Span{0, 10}, 0}, {Span{10, 20}, 1}, {Span{20, 30}, 0}, {Span{30, 40}, 2}, {Span{40, 50}, 0}}));
 }
 
 TEST(CapacityProfile, SegmentsAreClippedToWindow) {
@@ -123,11 +120,9 @@ TEST(CapacityProfile, NegativePoints) {
     p.add(Span{-30, -10}, 1);
     p.add(Span{-20, 5}, 1);
     EXPECT_EQ(p.peak(Span{-100, 100}), 2);
-    EXPECT_EQ(p.segments(Span{-40, 10}), (Segments{{Span{-40, -30}, 0},
-                                                     {Span{-30, -20}, 1},
-                                                     {Span{-20, -10}, 2},
-                                                     {Span{-10, 5}, 1},
-                                                     {Span{5, 10}, 0}}));
+    EXPECT_EQ(
+        p.segments(Span{-40, 10}),
+        (Segments{{Span{-40, -30}, 0}, {Span{-30, -20}, 1}, {Span{-20, -10}, 2}, {Span{-10, 5}, 1}, {Span{5, 10}, 0}}));
 }
 
 TEST(CapacityProfile, MovesTransferTheLoad) {
@@ -146,7 +141,8 @@ TEST(CapacityProfile, MovesTransferTheLoad) {
 std::vector<int> loads_in(const std::vector<std::pair<Span, int>>& added, const Span& window) {
     std::vector<int> load(window.hi - window.lo, 0);
     for (const auto& [span, seats] : added)
-        for (Point x = std::max(span.lo, window.lo); x < std::min(span.hi, window.hi); ++x) load[x - window.lo] += seats;
+        for (Point x = std::max(span.lo, window.lo); x < std::min(span.hi, window.hi); ++x)
+            load[x - window.lo] += seats;
     return load;
 }
 

@@ -93,6 +93,12 @@ TEST(FitCheck, ConflictingIdsOnlyWhereOverloaded) {
     EXPECT_EQ(r.conflicting_ids, (Ids{3, 9}));
 }
 
+TEST(FitCheck, OccupantsWithoutSeatsNeverConflict) {
+    const FitResult r = check_fit(at(0, 10), 1, 1, {certain(1, at(0, 10)), certain(2, at(0, 10), 0)});
+    EXPECT_EQ(r.verdict, Verdict::Conflict);
+    EXPECT_EQ(r.conflicting_ids, (Ids{1}));
+}
+
 TEST(FitCheck, PendingWriterMakesItUncertain) {
     const FitResult r = check_fit(at(0, 10), 1, 1, {pending(1, at(5, 15), 100, 90)});
     EXPECT_EQ(r.verdict, Verdict::Uncertain);
@@ -104,14 +110,12 @@ TEST(FitCheck, PendingWriterMakesItUncertain) {
 TEST(FitCheck, UncertainWaitsOnlyForPendingInTheOverloadedPart) {
     // capacity 2, want [0,10): certain load 1 on [0,5); the pending writers
     // overload [1,4); P4 only adds load where there is still room.
-    const std::vector<Occupant> others{
-        certain(1, at(0, 5)),
-        pending(2, at(1, 3), 200, 60),
-        pending(3, at(2, 4), 150, 150),
-        pending(4, at(7, 9), 5, 1),
-        pending(5, at(20, 30), 10, 2),
-        pending(6, at(3, 4), 200, 60),  // same writer again
-    };
+    std::vector<Occupant> others{certain(1, at(0, 5))};
+    others.push_back(pending(2, at(1, 3), 200, 60));
+    others.push_back(pending(3, at(2, 4), 150, 150));
+    others.push_back(pending(4, at(7, 9), 5, 1));
+    others.push_back(pending(5, at(20, 30), 10, 2));
+    others.push_back(pending(6, at(3, 4), 200, 60));  // the same writer again
     const FitResult r = check_fit(at(0, 10), 1, 2, others);
     EXPECT_EQ(r.verdict, Verdict::Uncertain);
     EXPECT_EQ(r.wait_xids, (Xids{150, 200}));
@@ -124,6 +128,14 @@ TEST(FitCheck, LowestTopXidCanComeFromASubtransaction) {
     EXPECT_EQ(r.verdict, Verdict::Uncertain);
     EXPECT_EQ(r.wait_xids, (Xids{300, 500}));
     EXPECT_EQ(r.lowest_top_xid, 40u);
+}
+
+TEST(FitCheck, NoWaitForAMissingXid) {
+    const std::vector<Occupant> others{pending(1, at(0, 10), 0, 0), pending(2, at(0, 10), 70, 30)};
+    const FitResult r = check_fit(at(0, 10), 1, 2, others);
+    EXPECT_EQ(r.verdict, Verdict::Uncertain);
+    EXPECT_EQ(r.wait_xids, (Xids{70}));
+    EXPECT_EQ(r.lowest_top_xid, 30u);
 }
 
 TEST(FitCheck, ConflictTakesPrecedenceOverPending) {
@@ -166,7 +178,8 @@ FitResult brute_force(const Span& want, int seats, int capacity, const std::vect
         for (const Occupant& o : others)
             if (o.certain && touches_overload(o, true)) r.conflicting_ids.push_back(o.id);
         std::sort(r.conflicting_ids.begin(), r.conflicting_ids.end());
-        r.conflicting_ids.erase(std::unique(r.conflicting_ids.begin(), r.conflicting_ids.end()), r.conflicting_ids.end());
+        r.conflicting_ids.erase(std::unique(r.conflicting_ids.begin(), r.conflicting_ids.end()),
+                                r.conflicting_ids.end());
         return r;
     }
     r.verdict = Verdict::Uncertain;

@@ -97,6 +97,8 @@ TEST(FreeSlots, ExclusiveSearchBounds) {
     EXPECT_EQ(free_slots(p, query(), make_span(0, false, 10, true), 0, 2, 2, kAll), slots(2, {2, 4, 6, 8}));
     // [0,9]: [8,10) reaches past 9.
     EXPECT_EQ(free_slots(p, query(), make_span(0, true, 9, true), 0, 2, 2, kAll), slots(2, {0, 2, 4, 6}));
+    // A slot [0,10) is one instant longer than [0,9].
+    EXPECT_TRUE(free_slots(p, query(), make_span(0, true, 9, true), 0, 10, 1, kAll).empty());
 }
 
 TEST(FreeSlots, GridFollowsTheSearchLowerBound) {
@@ -128,7 +130,18 @@ TEST(FreeSlots, LongBlockedStretchWithATinyStep) {
     CapacityProfile p;
     p.add(at(0, end - 5), 1);
     p.add(at(-10, end - 100), 1);
-    EXPECT_EQ(free_slots(p, query(), at(0, end), 0, 1, 1, kAll), slots(1, {end - 5, end - 4, end - 3, end - 2, end - 1}));
+    EXPECT_EQ(free_slots(p, query(), at(0, end), 0, 1, 1, kAll),
+              slots(1, {end - 5, end - 4, end - 3, end - 2, end - 1}));
+}
+
+TEST(FreeSlots, BlockedSpansMustStayOnTheGrid) {
+    // Slots [t, t+2) near 2^61: a buffer after them of 2^61 - 100 still keeps
+    // their blocked span below INT64_MAX, one of 2^61 does not.
+    const Micros t = Micros{1} << 61;
+    CapacityProfile p;
+    EXPECT_EQ(free_slots(p, query(1, 1, 0, t - 100), at(t, t + 10), t, 2, 2, kAll),
+              slots(2, {t, t + 2, t + 4, t + 6, t + 8}));
+    EXPECT_TRUE(free_slots(p, query(1, 1, 0, t), at(t, t + 10), t, 2, 2, kAll).empty());
 }
 
 TEST(FreeSlots, RandomCasesMatchANaiveScan) {
@@ -187,11 +200,21 @@ TEST(NearestAlternatives, SkipsBlockedShifts) {
               (Spans{at(12, 14), at(13, 15), at(6, 8), at(14, 16)}));
 }
 
+TEST(NearestAlternatives, AdjacentOnEitherSideFits) {
+    CapacityProfile p;
+    p.add(at(4, 6), 1);
+    p.add(at(16, 18), 1);
+    // Shifting by 4 touches the bookings without overlapping them; by 8 clears them.
+    EXPECT_EQ(nearest_alternatives(p, query(), at(10, 12), 4, 8, 10),
+              (Spans{at(6, 8), at(14, 16), at(2, 4), at(18, 20)}));
+}
+
 TEST(NearestAlternatives, BuffersAndSeats) {
     CapacityProfile p;
     p.add(at(13, 14), 1);
     // With a 1 microsecond buffer after, [10+k, 12+k) blocks [10+k, 13+k).
-    EXPECT_EQ(nearest_alternatives(p, query(1, 1, 0, 1), at(10, 12), 1, 3, 10), (Spans{at(9, 11), at(8, 10), at(7, 9)}));
+    EXPECT_EQ(nearest_alternatives(p, query(1, 1, 0, 1), at(10, 12), 1, 3, 10),
+              (Spans{at(9, 11), at(8, 10), at(7, 9)}));
     EXPECT_EQ(nearest_alternatives(p, query(2, 1, 0, 1), at(10, 12), 1, 1, 10), (Spans{at(9, 11), at(11, 13)}));
     EXPECT_EQ(nearest_alternatives(p, query(2, 2, 0, 1), at(10, 12), 1, 1, 10), (Spans{at(9, 11)}));
 }
@@ -213,7 +236,8 @@ TEST(NearestAlternatives, StopsAtTheEdgeOfTheGrid) {
     // Only two later shifts keep the span representable.
     const Point max = std::numeric_limits<Point>::max();
     const Span wanted{max - 10, max - 4};
-    const Spans found = nearest_alternatives(CapacityProfile(), query(), wanted, 1, std::numeric_limits<Micros>::max(), 7);
+    const Spans found =
+        nearest_alternatives(CapacityProfile(), query(), wanted, 1, std::numeric_limits<Micros>::max(), 7);
     auto shifted = [&](Point d) { return Span{wanted.lo + d, wanted.hi + d}; };
     EXPECT_EQ(found, (Spans{shifted(-2), shifted(2), shifted(-4), shifted(4), shifted(-6), shifted(-8), shifted(-10)}));
 }

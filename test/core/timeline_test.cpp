@@ -28,7 +28,7 @@ TEST(Timeline, ExclusiveLowerMissesInclusiveUpper) {
 }
 
 TEST(Timeline, BothBoundsAtTheSameInstant) {
-    const Span upper_inclusive = make_span(0, true, 2, true);  // [0,2]
+    const Span upper_inclusive = make_span(0, true, 2, true);               // [0,2]
     EXPECT_TRUE(upper_inclusive.overlaps(make_span(2, true, 3, false)));    // [2,3)
     EXPECT_FALSE(upper_inclusive.overlaps(make_span(2, false, 3, false)));  // (2,3)
     EXPECT_FALSE(make_span(0, true, 2, false).overlaps(make_span(2, false, 3, false)));

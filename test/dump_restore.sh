@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# pg_dump -Fc + pg_restore into a new database keeps slotguard's data:
+# identical rows, sequences that continue, and enforcement still on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source test/lib/cluster.sh
+cluster_start
+
+fail() { echo "dump_restore: FAIL: $*" >&2; exit 1; }
+
+cluster_psql -c "CREATE DATABASE src" -c "CREATE DATABASE dst"
+cluster_psql -d src <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION slotguard CASCADE;
+-- "zz" sorts after "booking": restore must still load resources first.
+SELECT key FROM slotguard.upsert_resource('zz-class', 2, '0', '15 minutes');
+SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', holder => 'ana');
+SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', idempotency_key => 'k1');
+SELECT id FROM slotguard.book_slot('room', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', hold => '1 day');
+SELECT status FROM slotguard.cancel_booking(3);
+SELECT worker FROM slotguard.assign_workers(1, '{bob,cy}');
+SQL
+
+snapshot() {  # every row of every slotguard table, as text
+    cluster_psql -d "$1" -At -c "
+      SELECT 'resource', r::text FROM slotguard.resource r
+      UNION ALL SELECT 'booking', b::text FROM slotguard.booking b
+      UNION ALL SELECT 'assignment', a::text FROM slotguard.assignment a
+      ORDER BY 1, 2"
+}
+
+dump=$CLUSTER_DIR/src.dump
+cluster_as_pg "$PG_BINDIR/pg_dump" -h "$PGHOST" -p "$PGPORT" -U postgres -Fc -f "$dump" src
+cluster_as_pg "$PG_BINDIR/pg_restore" -h "$PGHOST" -p "$PGPORT" -U postgres --exit-on-error -d dst "$dump" \
+    || fail "pg_restore reported errors"
+
+before=$(snapshot src)
+after=$(snapshot dst)
+[[ -n "$before" ]] || fail "nothing was dumped"
+[[ "$before" == "$after" ]] || { diff <(echo "$before") <(echo "$after") >&2; fail "restored rows differ"; }
+echo "dump_restore: $(wc -l <<<"$after") rows identical after restore"
+
+# Sequences continue after the restored ids.
+next=$(cluster_psql -d dst -At -c "SELECT id FROM slotguard.book_slot('room', '[2030-02-01 10:00+00,2030-02-01 11:00+00)')")
+[[ "$next" == 4 ]] || fail "next booking id is $next, expected 4"
+
+# Enforcement survived: capacity 2 is full at 10:30, buffers included at 11:10.
+for during in '[2030-01-01 10:30+00,2030-01-01 11:00+00)' '[2030-01-01 11:10+00,2030-01-01 12:00+00)'; do
+    state=$(cluster_psql -d dst -At -c "
+      DO \$\$ BEGIN PERFORM slotguard.book_slot('zz-class', '$during');
+      RAISE NOTICE 'booked'; EXCEPTION WHEN exclusion_violation THEN RAISE NOTICE '23P01'; END \$\$" 2>&1)
+    [[ "$state" == *23P01* ]] || fail "booking $during after restore was not refused: $state"
+done
+# ... and a worker is still guarded, and the idempotency key still known.
+state=$(cluster_psql -d dst -At -c "
+  DO \$\$ DECLARE b bigint; BEGIN
+    b := (slotguard.book_slot('room', '[2030-01-01 10:30+00,2030-01-01 11:30+00)')).id;
+    PERFORM slotguard.assign_workers(b, '{bob}');
+    RAISE NOTICE 'assigned'; EXCEPTION WHEN exclusion_violation THEN RAISE NOTICE '23P01'; END \$\$" 2>&1)
+[[ "$state" == *23P01* ]] || fail "double-assigning bob after restore was not refused: $state"
+again=$(cluster_psql -d dst -At -c "SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', idempotency_key => 'k1')")
+[[ "$again" == 2 ]] || fail "idempotency key k1 returned booking $again, expected 2"
+
+echo "dump_restore: OK"
