@@ -59,7 +59,8 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
                                max_candidates),
                         errhint("Use a larger step or a shorter search range.")));
 
-    InitMaterializedSRF(fcinfo, 0);
+    // SETOF tstzrange is not a row type: use the executor's one-column descriptor.
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
     ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
     MemoryContext caller = CurrentMemoryContext;
 
