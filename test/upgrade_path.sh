@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# CREATE EXTENSION slotguard VERSION '1.0' followed by ALTER EXTENSION
+# slotguard UPDATE must give the same objects as a fresh install of the
+# current version. Every new version therefore has to ship its upgrade
+# script (control/slotguard--A--B.sql).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source test/lib/cluster.sh
+cluster_start
+
+fail() { echo "upgrade_path: FAIL: $*" >&2; exit 1; }
+
+# Everything that belongs to the extension, with its definition.
+catalog() {
+    cluster_psql -d "$1" -At <<'SQL'
+SELECT pg_describe_object(d.classid, d.objid, 0) || ' | ' ||
+       CASE d.classid
+         WHEN 'pg_proc'::regclass THEN pg_get_functiondef(d.objid) || coalesce(obj_description(d.objid, 'pg_proc'), '')
+           || coalesce(array_to_string(p.proacl, ','), '') || coalesce(array_to_string(p.proconfig, ','), '')
+         WHEN 'pg_class'::regclass THEN (
+           SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+                             || ' ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), ', ' ORDER BY a.attnum)
+           FROM pg_attribute a LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+           WHERE a.attrelid = d.objid AND a.attnum > 0 AND NOT a.attisdropped)
+           || coalesce(array_to_string(c.relacl, ','), '')
+         ELSE '' END
+FROM pg_depend d
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'slotguard'
+LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+WHERE d.deptype = 'e'
+UNION ALL
+SELECT 'index ' || indexrelid::regclass || ' | ' || pg_get_indexdef(indexrelid) FROM pg_index
+  WHERE indrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'slotguard'::regnamespace)
+UNION ALL
+SELECT 'constraint ' || conname || ' | ' || pg_get_constraintdef(oid) FROM pg_constraint
+  WHERE connamespace = 'slotguard'::regnamespace
+UNION ALL
+SELECT 'trigger ' || regexp_replace(tgname || ' | ' || pg_get_triggerdef(oid), '_[0-9]+("| )', '\1', 'g')
+       || ' ' || tgenabled::text FROM pg_trigger
+  WHERE tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'slotguard'::regnamespace)
+UNION ALL
+SELECT 'config ' || extconfig::regclass[]::text FROM pg_extension WHERE extname = 'slotguard'
+ORDER BY 1
+SQL
+}
+
+current=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" control/slotguard.control)
+cluster_psql -c "CREATE DATABASE fresh" -c "CREATE DATABASE upgraded"
+cluster_psql -d fresh -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE"
+cluster_psql -d upgraded -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard VERSION '1.0' CASCADE" \
+    -c "ALTER EXTENSION slotguard UPDATE"
+installed=$(cluster_psql -d upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'slotguard'")
+[[ "$installed" == "$current" ]] || fail "1.0 updated to $installed, not to the current $current: an upgrade script is missing"
+
+a=$(catalog fresh)
+b=$(catalog upgraded)
+[[ $(wc -l <<<"$a") -gt 20 ]] || fail "the catalog listing is suspiciously short"
+if [[ "$a" != "$b" ]]; then
+    diff <(echo "$a") <(echo "$b") >&2 || true
+    fail "an upgraded install differs from a fresh one"
+fi
+echo "upgrade_path: 1.0 -> $current gives the same $(wc -l <<<"$a") objects as a fresh install"
+echo "upgrade_path: OK"
