@@ -39,10 +39,7 @@ BookRequest parse_book_args(FunctionCallInfo fcinfo) {
     require_arg(fcinfo, 1, "during");
     r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
     r.range = checked_range(r.during, "during");
-    require_arg(fcinfo, 2, "seats");
-    r.seats = PG_GETARG_INT32(2);
-    if (r.seats < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("seats must be at least 1, got %d", r.seats)));
+    r.seats = seats_arg(fcinfo, 2);
     r.holder = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
     r.hold = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
     if (r.hold != NULL && interval_micros(r.hold, "hold") <= 0)
@@ -130,10 +127,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     }
     lock_resource(req->key, ShareLock);
     ResourceInfo res = read_resource(req->key, true);
-    if (req->seats > res.capacity)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", req->seats, res.capacity,
-                               text_to_cstring(req->key))));
+    check_seats_fit(req->seats, res.capacity, req->key);
     TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
     BookingRels rels;
     open_booking(&rels, RowExclusiveLock);

@@ -50,10 +50,7 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
     lock_resource(v.key, ShareLock);
     ResourceInfo res = read_resource(v.key, true);
     SPI_finish();
-    if (v.seats > res.capacity)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", v.seats, res.capacity,
-                               text_to_cstring(v.key))));
+    check_seats_fit(v.seats, res.capacity, v.key);
     Datum blocked = range_datum(widen_range(during, res.before_us, res.after_us));
     int cols[1] = {v.c_blocked};
     Datum vals[1] = {blocked};

@@ -28,4 +28,19 @@ text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
     return t;
 }
 
+int seats_arg(FunctionCallInfo fcinfo, int argno) {
+    require_arg(fcinfo, argno, "seats");
+    int seats = PG_GETARG_INT32(argno);
+    if (seats < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("seats must be at least 1, got %d", seats)));
+    return seats;
+}
+
+void check_seats_fit(int seats, int capacity, text* key) {
+    if (seats > capacity)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", seats, capacity,
+                               text_to_cstring(key))));
+}
+
 }  // namespace sgpg

@@ -23,6 +23,8 @@ extern bool internal_write;
 [[noreturn]] void raise_bridge_error(const BridgeError& err);
 void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004
 text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004 / 22023
+int seats_arg(FunctionCallInfo fcinfo, int argno);                              // 22004 / 22023
+void check_seats_fit(int seats, int capacity, text* key);                       // 22023
 
 // --- ranges (ranges.cpp) ---------------------------------------------------
 struct TsRange {

@@ -48,10 +48,7 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
     require_arg(fcinfo, 2, "duration");
     int64 duration = positive_interval(fcinfo, 2, "duration");
     int64 step = PG_ARGISNULL(3) ? duration : positive_interval(fcinfo, 3, "step");
-    require_arg(fcinfo, 4, "seats");
-    int seats = PG_GETARG_INT32(4);
-    if (seats < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("seats must be at least 1, got %d", seats)));
+    int seats = seats_arg(fcinfo, 4);
     int64 candidates = (search.upper - search.lower) / step + 1;
     if (candidates > max_candidates)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -66,10 +63,7 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
 
     SPI_connect();
     ResourceInfo res = resource_for_read(key);
-    if (seats > res.capacity)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", seats, res.capacity,
-                               text_to_cstring(key))));
+    check_seats_fit(seats, res.capacity, key);
     Occupants occ;
     collect_window(key, search, res, &occ);
     sg::SlotQuery q;
