@@ -86,6 +86,9 @@ Interval* micros_interval(int64 us) {
     return iv;
 }
 
-int64 range_length(const TsRange& r) { return r.upper - r.lower; }
+int64 range_length(const TsRange& r) {
+    int64 len;
+    return pg_sub_s64_overflow(r.upper, r.lower, &len) ? PG_INT64_MAX : len;
+}
 
 }  // namespace sgpg

@@ -49,7 +49,8 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
     int64 duration = positive_interval(fcinfo, 2, "duration");
     int64 step = PG_ARGISNULL(3) ? duration : positive_interval(fcinfo, 3, "step");
     int seats = seats_arg(fcinfo, 4);
-    int64 candidates = (search.upper - search.lower) / step + 1;
+    int64 span;
+    int64 candidates = pg_sub_s64_overflow(search.upper, search.lower, &span) ? PG_INT64_MAX : span / step + 1;
     if (candidates > max_candidates)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("search would examine " INT64_FORMAT " slots; the limit is " INT64_FORMAT, candidates,
