@@ -92,6 +92,11 @@ CREATE FUNCTION slotguard.booking_guard() RETURNS trigger
 COMMENT ON FUNCTION slotguard.booking_guard() IS
     'Trigger: derives blocked and runs the C++ capacity check for direct writes to slotguard.booking.';
 
+CREATE FUNCTION slotguard.resource_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_resource_guard';
+COMMENT ON FUNCTION slotguard.resource_guard() IS
+    'Trigger: a change of capacity or buffers re-derives blocked ranges and re-checks the resource''s bookings (23P01).';
+
 CREATE FUNCTION slotguard.assignment_guard() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'sg_assignment_guard';
 COMMENT ON FUNCTION slotguard.assignment_guard() IS
@@ -108,6 +113,10 @@ CREATE TRIGGER booking_guard_before BEFORE INSERT OR UPDATE ON slotguard.booking
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
 CREATE TRIGGER booking_guard_after AFTER INSERT OR UPDATE ON slotguard.booking
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
+CREATE TRIGGER resource_guard_after AFTER UPDATE OF capacity, buffer_before, buffer_after ON slotguard.resource
+    FOR EACH ROW WHEN (OLD.capacity IS DISTINCT FROM NEW.capacity OR OLD.buffer_before IS DISTINCT FROM NEW.buffer_before
+                       OR OLD.buffer_after IS DISTINCT FROM NEW.buffer_after)
+    EXECUTE FUNCTION slotguard.resource_guard();
 CREATE TRIGGER assignment_guard_after AFTER INSERT OR UPDATE ON slotguard.assignment
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.assignment_guard();
 
@@ -213,6 +222,7 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA slotguard FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.booking_guard() FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.booking_guard_needed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION slotguard.assignment_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.resource_guard() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     slotguard.upsert_resource(text, int, interval, interval, text, jsonb),
     slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb),

@@ -144,7 +144,10 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     } else {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, alts, max_suggestions);
-        if (raise) raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, alts, n_alts);
+        // With suggestions switched off the error carries no HINT at all.
+        if (raise)
+            raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL,
+                           n_alts);
         MemoryContext spi = MemoryContextSwitchTo(caller);
         out->conflicts = int8_array(ar.conflict_ids, ar.n_conflicts);
         out->suggestions = range_array(alts, n_alts);
@@ -341,7 +344,7 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     if (ar.outcome != ADMIT_OK) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, alts, max_suggestions);
-        raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, alts, n_alts);
+        raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL, n_alts);
     }
     close_rels(&worker_rels, RowExclusiveLock);
     close_rels(&rels, RowExclusiveLock);

@@ -5,6 +5,7 @@
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_upsert_resource);
+PG_FUNCTION_INFO_V1(sg_resource_guard);
 }
 
 namespace sgpg {
@@ -48,10 +49,48 @@ void check_resource_invariant(text* key, int capacity) {
     close_booking(&rels, RowExclusiveLock);
 }
 
+// New capacity or buffers for `key`: re-derive every booking's blocked range
+// (stored on the booking) and check the active ones still fit.
+void apply_resource_settings(text* key, int capacity, int64 before_us, int64 after_us) {
+    // Waits for booking checks in flight on this resource, and holds new
+    // ones off until commit, so they see the new capacity and buffers.
+    lock_resource(key, ExclusiveLock);
+    Datum r[3] = {PointerGetDatum(key), PointerGetDatum(micros_interval(before_us)),
+                  PointerGetDatum(micros_interval(after_us))};
+    bool was = internal_write;
+    internal_write = true;
+    int rc = SPI_execute_plan(plan(PLAN_REBLOCK), r, NULL, false, 0);
+    internal_write = was;
+    if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: updating blocked ranges failed");
+    CommandCounterIncrement();
+    check_resource_invariant(key, capacity);
+}
+
 }  // namespace
 }  // namespace sgpg
 
 using namespace sgpg;
+
+// AFTER UPDATE on slotguard.resource, for upsert_resource and the owner's
+// direct UPDATEs alike: a change of capacity or buffers must keep the
+// invariant for the bookings the resource already has.
+extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "slotguard.resource_guard() must be called as a trigger");
+    TriggerData* td = (TriggerData*)fcinfo->context;
+    TupleDesc desc = RelationGetDescr(td->tg_relation);
+    HeapTuple row = td->tg_newtuple;
+    bool isnull;
+    text* key = DatumGetTextPP(heap_getattr(row, SPI_fnumber(desc, "key"), desc, &isnull));
+    int capacity = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "capacity"), desc, &isnull));
+    int64 before = interval_micros(
+        DatumGetIntervalP(heap_getattr(row, SPI_fnumber(desc, "buffer_before"), desc, &isnull)), "buffer_before");
+    int64 after = interval_micros(
+        DatumGetIntervalP(heap_getattr(row, SPI_fnumber(desc, "buffer_after"), desc, &isnull)), "buffer_after");
+    SPI_connect();
+    apply_resource_settings(key, capacity, before, after);
+    SPI_finish();
+    return PointerGetDatum(NULL);
+}
 
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     text* key = nonblank_text_arg(fcinfo, 0, "key");
@@ -63,8 +102,8 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     Interval* after = buffer_arg(fcinfo, 3, "buffer_after");
 
     SPI_connect();
-    // Waits for booking checks in flight on this resource, and holds new
-    // ones off until commit, so they see the new capacity and buffers.
+    // Taken before the row changes, so no booking check reads the old
+    // settings while the new ones are being checked.
     lock_resource(key, ExclusiveLock);
     Datum v[6] = {PointerGetDatum(key), Int32GetDatum(capacity), PointerGetDatum(before), PointerGetDatum(after),
                   PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4), PG_ARGISNULL(5) ? (Datum)0 : PG_GETARG_DATUM(5)};
@@ -76,16 +115,8 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     bool isnull;
     Datum row = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
 
-    // Buffers are stored on each booking as its blocked range.
-    Datum r[3] = {PointerGetDatum(key),
-                  PointerGetDatum(micros_interval(interval_micros(before, "buffer_before"))),
-                  PointerGetDatum(micros_interval(interval_micros(after, "buffer_after")))};
-    internal_write = true;
-    int rc = SPI_execute_plan(plan(PLAN_REBLOCK), r, NULL, false, 0);
-    internal_write = false;
-    if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: updating blocked ranges failed");
-    CommandCounterIncrement();
-    check_resource_invariant(key, capacity);
+    // The resource trigger (resource_guard) re-derives blocked ranges and
+    // re-checks the bookings against the new settings.
     SPI_finish();
     PG_RETURN_DATUM(row);
 }
