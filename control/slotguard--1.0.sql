@@ -236,3 +236,111 @@ GRANT EXECUTE ON FUNCTION
     slotguard.unassign_worker(bigint, text),
     slotguard.worker_schedule(text, tstzrange)
 TO PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Orders (contract §4): first-come claims, with optional leases.
+--
+-- Claimable = status 'ready', or status 'claimed' with lease_expires_at <=
+-- now() (the transaction's start, as for holds). An expired claim keeps
+-- status 'claimed' and its claimant until another claimant takes it over;
+-- from then on the old claimant's release/complete fail with 55P03 (fencing).
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE slotguard.orders (
+    key              text PRIMARY KEY CHECK (btrim(key) <> ''),
+    kind             text,
+    status           text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'ready', 'claimed', 'done', 'cancelled')),
+    claimant         text CHECK (btrim(claimant) <> ''),
+    claimed_at       timestamptz,
+    lease_expires_at timestamptz,
+    payload          jsonb,
+    ready_at         timestamptz,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    -- The seed's consistency rule, made real: a claimant, and the time it
+    -- claimed, exactly when the order is claimed or done.
+    CONSTRAINT orders_claimant_consistency CHECK (
+        (status IN ('claimed', 'done')) = (claimant IS NOT NULL)
+        AND (status IN ('claimed', 'done')) = (claimed_at IS NOT NULL)),
+    -- A lease belongs to a claim in progress and ends after it began.
+    CONSTRAINT orders_lease_consistency CHECK (
+        lease_expires_at IS NULL OR (status = 'claimed' AND lease_expires_at > claimed_at)),
+    -- ready_at orders the queue: set once an order is ready (and kept while
+    -- it is claimed or done), absent while it is pending.
+    CONSTRAINT orders_ready_consistency CHECK (
+        CASE status WHEN 'pending' THEN ready_at IS NULL
+                    WHEN 'cancelled' THEN true
+                    ELSE ready_at IS NOT NULL END)
+);
+COMMENT ON TABLE slotguard.orders IS
+    'Orders claimed first-come: exactly one claimant per order; a claim with an expired lease can be taken over.';
+
+-- claim_next_order takes the oldest claimable order by (ready_at, key). The
+-- two kinds of claimable row come from separate partial indexes, so no scan
+-- steps over claims that are still running: ready orders in queue order (all
+-- of them, or of one kind), and claims with a lease by expiry time, where the
+-- range "lease_expires_at <= now()" reads only the expired ones. While that
+-- range is empty (the normal case) the claim is one index probe plus one
+-- ready-queue scan; otherwise the two are merged in queue order
+-- (src/pg/order_api.cpp).
+CREATE INDEX orders_ready_idx ON slotguard.orders (ready_at, key) WHERE status = 'ready';
+CREATE INDEX orders_ready_kind_idx ON slotguard.orders (kind, ready_at, key) WHERE status = 'ready';
+CREATE INDEX orders_lease_idx ON slotguard.orders (lease_expires_at)
+    WHERE status = 'claimed' AND lease_expires_at IS NOT NULL;
+
+SELECT pg_catalog.pg_extension_config_dump('slotguard.orders', '');
+REVOKE ALL ON slotguard.orders FROM PUBLIC;
+
+CREATE FUNCTION slotguard.add_order(
+    key text, kind text DEFAULT NULL, ready boolean DEFAULT true, payload jsonb DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_order';
+COMMENT ON FUNCTION slotguard.add_order(text, text, boolean, jsonb) IS
+    'Adds an order, ready at once (ready_at = now()) or pending; a duplicate key fails with 23505.';
+
+CREATE FUNCTION slotguard.set_order_ready(key text)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_set_order_ready';
+COMMENT ON FUNCTION slotguard.set_order_ready(text) IS
+    'pending -> ready (ready_at = now()); a ready order is returned unchanged; claimed, done or cancelled: 55000.';
+
+CREATE FUNCTION slotguard.claim_order(key text, claimant text, lease interval DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_claim_order';
+COMMENT ON FUNCTION slotguard.claim_order(text, text, interval) IS
+    'Claims a ready order (or one whose lease expired); exactly one concurrent caller wins, the others get 55P03. '
+    'The same claimant again gets its claim back unchanged (the lease is not extended).';
+
+CREATE FUNCTION slotguard.claim_next_order(claimant text, kind text DEFAULT NULL, lease interval DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_claim_next_order';
+COMMENT ON FUNCTION slotguard.claim_next_order(text, text, interval) IS
+    'Claims the oldest claimable order (of kind, if given) without waiting on rows other sessions hold; NULL when none.';
+
+CREATE FUNCTION slotguard.release_order(key text, claimant text)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_release_order';
+COMMENT ON FUNCTION slotguard.release_order(text, text) IS
+    'claimed -> ready, keeping its place in the queue; only the claimant, while its lease runs, else 55P03.';
+
+CREATE FUNCTION slotguard.complete_order(key text, claimant text)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_complete_order';
+COMMENT ON FUNCTION slotguard.complete_order(text, text) IS
+    'claimed -> done; only the claimant, while its lease runs, else 55P03. A retry by the same claimant returns the done order.';
+
+GRANT EXECUTE ON FUNCTION
+    slotguard.add_order(text, text, boolean, jsonb),
+    slotguard.set_order_ready(text),
+    slotguard.claim_order(text, text, interval),
+    slotguard.claim_next_order(text, text, interval),
+    slotguard.release_order(text, text),
+    slotguard.complete_order(text, text)
+TO PUBLIC;
+

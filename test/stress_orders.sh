@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Stress test of order claims (API.md §4): the seed's "two drivers take one
+# order", at scale.
+#
+# Part 1, one hot order. RACERS psql sessions (default 100) queue behind an
+# advisory-lock gate and claim the SAME order the instant it opens. The
+# winner holds its row for 0.2 s before committing, so the others pile up on
+# the row lock and are decided by PostgreSQL's re-check of the claim's WHERE
+# on the committed row. Rounds:
+#   read committed    a ready order              exactly 1 winner, all others 55P03
+#   repeatable read   a ready order              exactly 1 winner, others 55P03 or 40001
+#   serializable      a ready order              exactly 1 winner, others 55P03 or 40001
+#   takeover          a claim whose lease ran    exactly 1 winner, all others 55P03
+#                     out (read committed)
+# and the order must end up claimed by the one winner.
+#
+# Part 2, draining a queue. DRAINERS sessions (default 16) call
+# claim_next_order until ORDERS orders (default 10000) are gone; 200 of them
+# start as claims whose lease expired (a crashed worker's), so the takeover
+# path runs concurrently too. Four sessions ask for one kind, the rest for
+# any. Every third claim is completed in the same transaction, the others
+# after the queue is empty. Passes only if
+# every order was claimed exactly once (by the session that reported it), no
+# call failed, and more than one session got work.
+#
+# Anything else — a second winner, an unexpected SQLSTATE, a lost connection,
+# a crashed backend, a gate that never fills — fails the test.
+# STRESS_ORDERS_NAIVE=1 replaces the API by the seed's broken check-then-write
+# (part 1) and a pick-then-update without SKIP LOCKED or re-check (part 2),
+# to show that the test catches double claims.
+#
+# Own throwaway cluster (test/lib/cluster.sh, max_connections = 150).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=test/lib/cluster.sh
+source "$ROOT/test/lib/cluster.sh"
+
+RACERS=${RACERS:-100}
+DRAINERS=${DRAINERS:-16}
+ORDERS=${ORDERS:-10000}
+GHOSTS=200 # orders that start as expired claims
+NAIVE=${STRESS_ORDERS_NAIVE:-0}
+GATE=7001 # advisory lock key of the starting gate
+PSQL="$PG_BINDIR/psql -X -q -At"
+
+echo "stress_orders: $RACERS racers on one order x 4 rounds; $DRAINERS sessions draining $ORDERS orders"
+# Expected errors by the hundred: keep them out of the server log.
+cluster_start "max_connections = 150" "log_min_messages = log" "log_min_error_statement = panic"
+WORK=$CLUSTER_DIR/stress # removed together with the cluster
+mkdir -p "$WORK"
+cluster_psql -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION slotguard CASCADE'
+
+failures=0
+fail() {
+    echo "  FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# --- the gate ---------------------------------------------------------------
+# One session holds the advisory lock until $WORK/go-<tag> appears (bounded
+# wait, so nothing is left behind on failure); sessions queue on it in shared
+# mode and all start the moment it is released.
+gate_query() {
+    cluster_psql -Atc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $GATE AND $1"
+}
+gate_close() { # tag
+    cat >"$WORK/holder-$1.sql" <<SQL
+SELECT pg_advisory_lock($GATE) \g /dev/null
+\! i=0; while [ ! -e '$WORK/go-$1' ] && [ \$i -lt 1600 ]; do sleep 0.025; i=\$((i+1)); done
+SELECT pg_advisory_unlock($GATE) \g /dev/null
+SQL
+    $PSQL -v ON_ERROR_STOP=1 -f "$WORK/holder-$1.sql" &
+    holder_pid=$!
+    local _
+    for _ in $(seq 400); do
+        [[ $(gate_query granted) == 1 ]] && return 0
+        sleep 0.025
+    done
+    echo "stress_orders: the gate was never closed" >&2
+    exit 1
+}
+gate_open() { # tag expected_waiters -> 0 if they all queued in time
+    local _ waiting
+    for _ in $(seq 1200); do # 30 s
+        waiting=$(gate_query "NOT granted")
+        [[ $waiting == "$2" ]] && break
+        sleep 0.025
+    done
+    touch "$WORK/go-$1"
+    wait "$holder_pid"
+    if [[ $waiting != "$2" ]]; then
+        fail "only $waiting of $2 sessions reached the gate"
+        return 1
+    fi
+    return 0
+}
+# Sessions print this line before anything else, so a session that never got
+# through the gate is told apart from one that failed.
+gate_sql() {
+    cat <<SQL
+\set VERBOSITY verbose
+\set SHOW_CONTEXT never
+SELECT pg_advisory_lock_shared($GATE) \g /dev/null
+SELECT pg_advisory_unlock_shared($GATE) \g /dev/null
+SQL
+}
+
+# --- part 1: one order, RACERS claimants --------------------------------------
+# The claim: print WON:<claimant> and keep the row 0.2 s before committing.
+claim_sql() { # key claimant
+    if [[ $NAIVE == 1 ]]; then
+        # The seed's vulnerable pattern: read, check in "application code", write.
+        cat <<SQL
+DO \$\$ BEGIN
+  IF (SELECT status FROM slotguard.orders WHERE key = '$1') IN ('ready', 'claimed') AND
+     (SELECT coalesce(lease_expires_at <= now(), status = 'ready') FROM slotguard.orders WHERE key = '$1') THEN
+    PERFORM pg_sleep(0.2);
+    UPDATE slotguard.orders SET status = 'claimed', claimant = '$2', claimed_at = now(), lease_expires_at = NULL
+     WHERE key = '$1';
+    RAISE NOTICE 'WON:$2';
+  ELSE
+    RAISE EXCEPTION 'order % is already claimed', '$1' USING ERRCODE = '55P03';
+  END IF;
+END \$\$;
+SQL
+    else
+        cat <<SQL
+WITH c AS MATERIALIZED (SELECT claimant FROM slotguard.claim_order('$1', '$2'))
+SELECT 'WON:' || claimant, pg_sleep(0.2) FROM c;
+SQL
+    fi
+}
+
+race_round() { # tag title isolation order_key allowed_states
+    local tag=$1 title=$2 level=$3 key=$4 allowed=$5 n pids=() start
+    echo
+    echo "== $title: $RACERS sessions claim order $key at once"
+    gate_close "$tag"
+    for n in $(seq -w 1 "$RACERS"); do
+        {
+            gate_sql
+            echo '\set ON_ERROR_STOP 0'
+            echo "BEGIN ISOLATION LEVEL $level;"
+            claim_sql "$key" "driver-$n"
+            echo '\echo SQLSTATE :SQLSTATE'
+            echo 'COMMIT;'
+        } >"$WORK/$tag-$n.sql"
+        $PSQL -v ON_ERROR_STOP=1 -f "$WORK/$tag-$n.sql" >"$WORK/$tag-$n.out" 2>"$WORK/$tag-$n.err" &
+        pids+=($!)
+    done
+    start=$SECONDS
+    gate_open "$tag" "$RACERS" || true
+    for pid in "${pids[@]}"; do wait "$pid" || true; done # judged by the output
+
+    local winners=() state counts="" bad=0 lost=0 w
+    declare -A by_state=()
+    for n in $(seq -w 1 "$RACERS"); do
+        w=$(sed -n 's/.*WON:\(driver-[0-9]*\).*/\1/p' "$WORK/$tag-$n.out" "$WORK/$tag-$n.err" | head -n 1)
+        state=$(sed -n 's/^SQLSTATE //p' "$WORK/$tag-$n.out")
+        if grep -qE 'server closed the connection|connection to server was lost|terminating connection|FATAL|PANIC' \
+            "$WORK/$tag-$n.err"; then
+            lost=$((lost + 1))
+        fi
+        if [[ -n $w ]]; then
+            winners+=("$w")
+        elif [[ -n $state && " $allowed " == *" $state "* ]]; then
+            by_state[$state]=$((${by_state[$state]:-0} + 1))
+        else
+            bad=$((bad + 1))
+            if ((bad <= 3)); then
+                echo "  unexpected outcome for driver-$n (SQLSTATE ${state:-none}):"
+                grep -v '^LOCATION:' "$WORK/$tag-$n.err" | head -n 4 | sed 's/^/    | /'
+            fi
+        fi
+    done
+    for state in "${!by_state[@]}"; do counts+=" $state: ${by_state[$state]},"; done
+    local holder
+    holder=$(cluster_psql -At -c "SELECT status || ' by ' || coalesce(claimant, '-') FROM slotguard.orders WHERE key = '$key'")
+    local shown="${winners[*]:0:4}"
+    ((${#winners[@]} > 4)) && shown+=" and $((${#winners[@]} - 4)) more"
+    printf '  %ds: winners %d (%s), refused:%s unexpected %d; order %s\n' "$((SECONDS - start))" "${#winners[@]}" \
+        "${shown:-none}" "${counts:- none,}" "$bad" "$holder"
+    ((${#winners[@]} == 1)) || fail "$title: ${#winners[@]} sessions won the same order (must be exactly 1)"
+    ((bad == 0)) || fail "$title: $bad sessions ended with an unexpected SQLSTATE (allowed: $allowed)"
+    ((lost == 0)) || fail "$title: $lost sessions lost their connection"
+    if ((${#winners[@]} == 1)) && [[ $holder != "claimed by ${winners[0]}" ]]; then
+        fail "$title: the order is '$holder', not claimed by the winner ${winners[0]}"
+    fi
+}
+
+cluster_psql -o /dev/null -c "SELECT slotguard.add_order(k) FROM unnest(ARRAY['hot-rc', 'hot-rr', 'hot-ser', 'hot-lease']) k"
+# hot-lease: claimed by a worker whose 1 ms lease has long run out.
+cluster_psql -o /dev/null -c "SELECT slotguard.claim_order('hot-lease', 'crashed-worker', lease => '1 millisecond')"
+sleep 0.05
+
+race_round rc "read committed" "read committed" hot-rc "55P03"
+race_round rr "repeatable read" "repeatable read" hot-rr "55P03 40001"
+race_round ser "serializable" "serializable" hot-ser "55P03 40001"
+race_round lease "takeover of an expired lease (read committed)" "read committed" hot-lease "55P03"
+
+# --- part 2: DRAINERS sessions drain ORDERS orders ----------------------------
+echo
+echo "== draining: $DRAINERS sessions take $ORDERS orders with claim_next_order ($GHOSTS start as expired claims)"
+# Four kinds; orders of one call share ready_at, so the key orders them.
+cluster_psql -o /dev/null <<SQL
+SELECT count(slotguard.add_order('q-' || lpad(g::text, 6, '0'), 'k' || (g % 4))) FROM generate_series(1, $ORDERS) g;
+-- A crashed worker's claims, long expired, spread through the queue.
+UPDATE slotguard.orders SET status = 'claimed', claimant = 'ghost', claimed_at = now() - interval '1 hour',
+       lease_expires_at = now() - interval '59 minutes'
+WHERE key IN (SELECT 'q-' || lpad(g::text, 6, '0') FROM generate_series(1, $ORDERS, $ORDERS / $GHOSTS) g);
+SQL
+ghosts=$(cluster_psql -At -c "SELECT count(*) FROM slotguard.orders WHERE claimant = 'ghost'")
+# Enough calls for all of it even if one session did all the work at the
+# end; calls after the queue is empty return NULL at once.
+CALLS=$((ORDERS / DRAINERS * 2 + 200))
+gate_close drain
+pids=()
+for s in $(seq -w 1 "$DRAINERS"); do
+    kind=""
+    ((10#$s > DRAINERS - 4)) && kind=", kind => 'k$((10#$s % 4))'"
+    {
+        gate_sql
+        # Two of three claims are committed and stay claimed (finished at
+        # the end); every third is claimed and completed in one transaction.
+        for ((i = 1; i <= CALLS; i++)); do
+            if [[ $NAIVE == 1 ]]; then
+                # Pick the oldest, then write it without re-checking: two
+                # sessions that picked the same order both "win" it.
+                echo "WITH c AS (SELECT key FROM slotguard.orders WHERE status = 'ready' OR (status = 'claimed' AND lease_expires_at <= now()) ORDER BY ready_at, key LIMIT 1) UPDATE slotguard.orders o SET status = 'claimed', claimant = 's$s', claimed_at = now(), lease_expires_at = now() + interval '10 minutes' FROM c WHERE o.key = c.key RETURNING 'C:' || o.key;"
+            elif ((i % 3 == 0)); then
+                echo "SELECT 'C:' || (slotguard.complete_order(o.key, 's$s')).key FROM slotguard.claim_next_order('s$s'$kind, lease => '10 minutes') o WHERE o.key IS NOT NULL;"
+            else
+                echo "SELECT 'C:' || o.key FROM slotguard.claim_next_order('s$s'$kind, lease => '10 minutes') o WHERE o.key IS NOT NULL;"
+            fi
+        done
+        echo "SELECT count(slotguard.complete_order(key, 's$s')) FROM slotguard.orders WHERE status = 'claimed' AND claimant = 's$s' \\g /dev/null"
+        echo '\echo DONE'
+    } >"$WORK/drain-$s.sql"
+    $PSQL -v ON_ERROR_STOP=0 -f "$WORK/drain-$s.sql" >"$WORK/drain-$s.out" 2>"$WORK/drain-$s.err" &
+    pids+=($!)
+done
+start=$SECONDS
+gate_open drain "$DRAINERS" || true
+psql_failed=0
+for pid in "${pids[@]}"; do wait "$pid" || psql_failed=$((psql_failed + 1)); done
+took=$((SECONDS - start))
+
+# Who claimed what, as the sessions saw it.
+: >"$WORK/claims.tsv"
+busy=0 errors=0 unfinished=0
+for s in $(seq -w 1 "$DRAINERS"); do
+    n=$(grep -c '^C:' "$WORK/drain-$s.out" || true)
+    ((n > 0)) && busy=$((busy + 1))
+    sed -n "s/^C:\(.*\)/s$s\t\1/p" "$WORK/drain-$s.out" >>"$WORK/claims.tsv"
+    if grep -q 'ERROR' "$WORK/drain-$s.err"; then
+        errors=$((errors + $(grep -c 'ERROR' "$WORK/drain-$s.err")))
+        grep -v '^LOCATION:' "$WORK/drain-$s.err" | head -n 3 | sed "s/^/    s$s | /"
+    fi
+    grep -q '^DONE$' "$WORK/drain-$s.out" || unfinished=$((unfinished + 1))
+done
+reported=$(wc -l <"$WORK/claims.tsv")
+distinct=$(cut -f2 "$WORK/claims.tsv" | sort -u | wc -l)
+twice=$(cut -f2 "$WORK/claims.tsv" | sort | uniq -d | wc -l)
+# The table must agree: every order claimed by a drainer, by the one that
+# reported it; none left ready, none still the ghost's.
+cluster_psql -c "CREATE TABLE drain_claims (session text, key text)" \
+    -c "\\copy drain_claims FROM '$WORK/claims.tsv'"
+read -r left ghost_left mismatched done_count < <(cluster_psql -At -F ' ' -c "
+    SELECT (SELECT count(*) FROM slotguard.orders WHERE key LIKE 'q-%' AND status = 'ready'),
+           (SELECT count(*) FROM slotguard.orders WHERE key LIKE 'q-%' AND claimant = 'ghost'),
+           (SELECT count(*) FROM slotguard.orders o WHERE o.key LIKE 'q-%'
+              AND NOT EXISTS (SELECT 1 FROM drain_claims c WHERE c.key = o.key AND c.session = o.claimant)),
+           (SELECT count(*) FROM slotguard.orders WHERE key LIKE 'q-%' AND status = 'done')")
+printf '  %ds: %d claims reported (%d distinct, %d twice) by %d of %d sessions; %d completed;\n' \
+    "$took" "$reported" "$distinct" "$twice" "$busy" "$DRAINERS" "$done_count"
+printf '  left ready %d, ghost claims left %d (of %d), table/report mismatches %d, errors %d\n' \
+    "$left" "$ghost_left" "$ghosts" "$mismatched" "$errors"
+((reported == ORDERS)) || fail "$reported claims reported for $ORDERS orders"
+((distinct == ORDERS)) || fail "$distinct distinct orders claimed, not $ORDERS"
+((twice == 0)) || fail "$twice orders were claimed by two sessions"
+((left == 0 && ghost_left == 0)) || fail "the queue was not drained ($left ready, $ghost_left expired claims left)"
+((mismatched == 0)) || fail "$mismatched orders are not held by the session that reported claiming them"
+((errors == 0)) || fail "$errors calls failed"
+((psql_failed == 0 && unfinished == 0)) || fail "$psql_failed psql sessions failed, $unfinished did not finish"
+((busy > 1)) || fail "only $busy session(s) got work: the drain was not concurrent"
+((ghosts == GHOSTS)) || fail "$ghosts expired claims were set up, not $GHOSTS"
+
+# A backend that crashed makes the postmaster log "terminated by signal".
+if grep -qE 'terminated by signal|PANIC|TRAP:' "$CLUSTER_LOG"; then
+    fail "the server log shows a crashed backend:"
+    grep -E 'terminated by signal|PANIC|TRAP:' "$CLUSTER_LOG" | head -n 5 | sed 's/^/    | /' || true
+fi
+
+echo
+if ((failures > 0)); then
+    echo "stress_orders: FAILED ($failures problems)"
+    exit 1
+fi
+echo "stress_orders: OK"
