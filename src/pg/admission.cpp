@@ -28,6 +28,7 @@ struct Verdict {
     sg::Xid* xids;  // pending writers to wait for
     int n_xids;
     sg::Xid lowest_top_xid;
+    Occupants neighbourhood;  // the conflicting target's occupants, first scan only
 };
 
 void evaluate(const AdmitTarget* targets, int n, const ItemPointerData* exclude, Verdict* v) {
@@ -37,18 +38,25 @@ void evaluate(const AdmitTarget* targets, int n, const ItemPointerData* exclude,
     v->xids = NULL;
     v->lowest_top_xid = 0;
     v->target = -1;
+    v->neighbourhood.items = NULL;
+    v->neighbourhood.n = v->neighbourhood.cap = 0;
     for (int i = 0; i < n && v->verdict != sg::Verdict::Conflict; ++i) {
         const AdmitTarget* t = &targets[i];
         Occupants occ;
-        t->collect(t->rels, t->key, t->blocked, true, exclude ? const_cast<ItemPointer>(&exclude[i]) : t->current,
-                   &occ);
+        // The first scan (nothing written yet) may look wider, see precheck_probe.
+        bool wide = exclude == NULL && t->precheck_probe != (Datum)0;
+        t->collect(t->rels, t->key, wide ? t->precheck_probe : t->blocked, true,
+                   exclude ? const_cast<ItemPointer>(&exclude[i]) : t->current, &occ);
         int room = occ.n > 0 ? occ.n : 1;
         FitOut fit;
         fit.ids = (int64*)palloc(sizeof(int64) * room);
         fit.xids = (sg::Xid*)palloc(sizeof(sg::Xid) * room);
         BridgeError err;
         if (!bridge_check_fit(t->want, t->seats, t->capacity, occ.items, occ.n, &fit, &err)) raise_bridge_error(err);
-        if (occ.items) pfree(occ.items);
+        if (fit.verdict == sg::Verdict::Conflict && wide)
+            v->neighbourhood = occ;
+        else if (occ.items)
+            pfree(occ.items);
         if (fit.verdict == sg::Verdict::Conflict) {
             v->verdict = sg::Verdict::Conflict;
             v->target = i;
@@ -74,6 +82,7 @@ void take_conflict(const Verdict* v, AdmitResult* result) {
     result->conflict_target = v->target;
     result->conflict_ids = v->ids;
     result->n_conflicts = v->n_ids;
+    result->neighbourhood = v->neighbourhood;
 }
 
 enum Step { STEP_DONE, STEP_CONFLICT, STEP_BACK_OUT };
@@ -87,6 +96,8 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
     result->conflict_target = -1;
     result->conflict_ids = NULL;
     result->n_conflicts = 0;
+    result->neighbourhood.items = NULL;
+    result->neighbourhood.n = result->neighbourhood.cap = 0;
     ItemPointerData* tids = (ItemPointerData*)palloc0(sizeof(ItemPointerData) * (n > 0 ? n : 1));
 
     for (;;) {

@@ -133,6 +133,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     open_booking(&rels, RowExclusiveLock);
     AdmitTarget t = {&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
                      req->seats, res.capacity, NULL};
+    if (max_suggestions > 0) t.precheck_probe = suggestion_window(req->range, &res);
     InsertArgs ia = {req, t.blocked};
     AdmitResult ar;
     admit_write(&t, 1, insert_booking, &ia, &ar);
@@ -143,7 +144,8 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
     } else {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
-        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, alts, max_suggestions);
+        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
+                                          alts, max_suggestions);
         // With suggestions switched off the error carries no HINT at all.
         if (raise)
             raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL,
@@ -298,6 +300,8 @@ static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* a
     u->targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (1 + workers));
     u->targets[0] = AdmitTarget{rels, collect_occupants, b->key, u->during, u->blocked, span_of(blocked), b->seats,
                                 res->capacity, const_cast<ItemPointer>(&b->tid)};
+    // A refused move offers alternatives: read their neighbourhood up front.
+    if (u->moves && max_suggestions > 0) u->targets[0].precheck_probe = suggestion_window(during, res);
     u->n_targets = 1 + worker_targets(b->id, u->during, worker_rels, u->targets + 1, workers);
     admit_write(u->targets, u->n_targets, write_booking_update, u, ar);
     if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0)
@@ -343,7 +347,8 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     admit_update(&u, during, &ar, &res, &rels, &worker_rels);
     if (ar.outcome != ADMIT_OK) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
-        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, alts, max_suggestions);
+        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, &ar.neighbourhood, alts,
+                                          max_suggestions);
         raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL, n_alts);
     }
     close_rels(&worker_rels, RowExclusiveLock);

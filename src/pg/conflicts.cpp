@@ -20,17 +20,40 @@ ArrayType* range_array(const Datum* v, int n) {
     return construct_array(const_cast<Datum*>(v), n, TSTZRANGEOID, len, byval, align);
 }
 
+namespace {
+
+// The distance either side that alternatives are sought in.
+int64 suggestion_reach(const TsRange& during) {
+    int64 reach;
+    if (pg_mul_s64_overflow(range_length(during), suggestion_steps, &reach)) reach = PG_INT64_MAX;
+    return Min(reach, (int64)suggestion_horizon_minutes * USECS_PER_MINUTE);
+}
+
+}  // namespace
+
+Datum suggestion_window(const TsRange& during, const ResourceInfo* res) {
+    int64 reach = suggestion_reach(during);
+    TsRange window = during;
+    if (pg_add_s64_overflow(reach, res->before_us + res->after_us, &reach) ||
+        pg_sub_s64_overflow(during.lower, reach, &window.lower) ||
+        pg_add_s64_overflow(during.upper, reach, &window.upper) || !IS_VALID_TIMESTAMP(window.lower) ||
+        !IS_VALID_TIMESTAMP(window.upper))
+        return (Datum)0;
+    return range_datum(window);
+}
+
 int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
-                         const ResourceInfo* res, ItemPointer exclude, Datum* out, int max_out) {
-    if (max_out <= 0) return 0;
+                         const ResourceInfo* res, ItemPointer exclude, const Occupants* known, Datum* out,
+                         int max_out) {
     const int64 length = range_length(during);
-    const int64 full = (int64)suggestion_horizon_minutes * USECS_PER_MINUTE;
-    // Look a few slots either side first: most conflicts have a free
-    // neighbour, and a full calendar should not cost a scan of the horizon
-    // twice over.
-    int64 near;
-    if (pg_mul_s64_overflow(length, 4, &near)) near = full;
-    const int64 horizons[2] = {Min(full, near), full};
+    if (max_out <= 0 || length <= 0) return 0;
+    Occupants read;
+    if (known == NULL || known->items == NULL) {
+        Datum window = suggestion_window(during, res);
+        if (window == (Datum)0) return 0;
+        collect_occupants(rels, key, window, true, exclude, &read);
+        known = &read;
+    }
     sg::SlotQuery q;
     q.capacity = res->capacity;
     q.seats = seats;
@@ -38,22 +61,10 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
     q.buffer_after = res->after_us;
     sg::Span* found = (sg::Span*)palloc(sizeof(sg::Span) * max_out);
     int n_found = 0;
-    for (int h = 0; h < 2 && length > 0; ++h) {
-        if (h == 1 && horizons[1] == horizons[0]) break;
-        TsRange window = during;
-        if (pg_sub_s64_overflow(during.lower, horizons[h] + res->before_us + res->after_us, &window.lower) ||
-            pg_add_s64_overflow(during.upper, horizons[h] + res->before_us + res->after_us, &window.upper) ||
-            !IS_VALID_TIMESTAMP(window.lower) || !IS_VALID_TIMESTAMP(window.upper))
-            break;
-        Occupants occ;
-        collect_occupants(rels, key, range_datum(window), true, exclude, &occ);
-        BridgeError err;
-        if (!bridge_alternatives(occ.items, occ.n, q, span_of(during), length, horizons[h], max_out, found, &n_found,
-                                 &err))
-            raise_bridge_error(err);
-        if (occ.items) pfree(occ.items);
-        if (n_found >= max_out) break;
-    }
+    BridgeError err;
+    if (!bridge_alternatives(known->items, known->n, q, span_of(during), length, suggestion_reach(during), max_out,
+                             found, &n_found, &err))
+        raise_bridge_error(err);
     for (int i = 0; i < n_found; ++i) out[i] = range_datum(range_of(found[i]));
     pfree(found);
     return n_found;

@@ -15,6 +15,7 @@ namespace sgpg {
 extern bool auto_create_resources;
 extern int max_suggestions;
 extern int suggestion_horizon_minutes;
+extern int suggestion_steps;
 // True while the API itself writes slotguard.booking: its rows were already
 // checked, so the booking trigger lets them through.
 extern bool internal_write;
@@ -131,6 +132,10 @@ struct AdmitTarget {
     int seats;
     int capacity;
     ItemPointer current;  // row being replaced (its old version is free), or NULL
+    // Wider range for the first scan (0: blocked): the neighbourhood where
+    // alternatives are sought, so a conflict found before writing needs no
+    // second scan to suggest them.
+    Datum precheck_probe;
 };
 // Writes the rows inside the current subtransaction: tids[i] is the new row
 // of targets[i]; *row is the result to return (copied into result_cxt).
@@ -143,6 +148,9 @@ struct AdmitResult {
     int conflict_target;  // index of the target that did not fit
     int64* conflict_ids;
     int n_conflicts;
+    // The conflicting target's occupants across its precheck_probe, when the
+    // conflict was found by the first scan (else items is NULL).
+    Occupants neighbourhood;
 };
 // Checks, writes and re-checks until the writes are known to keep the
 // invariant (or known to break it, which undoes them all).
@@ -167,9 +175,15 @@ void release_assignments(int64 booking_id);
 [[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r);
 
 // --- conflict reporting (conflicts.cpp) ------------------------------------
-// Free alternatives of the same shape as `during`, nearest first.
+// Where alternatives to `during` are sought: suggestion_steps slots of its
+// length either side (at most suggestion_horizon), widened by the buffers;
+// 0 if that leaves the timestamp range.
+Datum suggestion_window(const TsRange& during, const ResourceInfo* res);
+// Free alternatives of the same shape as `during`, nearest first. `known`,
+// if given, are the occupants of suggestion_window(); else they are read.
 int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
-                         const ResourceInfo* res, ItemPointer exclude, Datum* out, int max_out);
+                         const ResourceInfo* res, ItemPointer exclude, const Occupants* known, Datum* out,
+                         int max_out);
 [[noreturn]] void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids,
                                  const Datum* suggestions, int n_suggestions);
 ArrayType* int8_array(const int64* v, int n);

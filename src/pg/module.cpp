@@ -11,6 +11,7 @@ namespace sgpg {
 bool auto_create_resources = true;
 int max_suggestions = 3;
 int suggestion_horizon_minutes = 24 * 60;
+int suggestion_steps = 4;
 bool internal_write = false;
 
 namespace {
@@ -32,6 +33,9 @@ void _PG_init(void) {
     DefineCustomIntVariable("slotguard.suggestion_horizon", "How far from the requested time alternatives are sought.",
                             NULL, &sgpg::suggestion_horizon_minutes, 24 * 60, 1, 366 * 24 * 60, PGC_USERSET,
                             GUC_UNIT_MIN, NULL, NULL, NULL);
+    DefineCustomIntVariable("slotguard.suggestion_steps",
+                            "How many slots of the requested length either side alternatives are sought in.", NULL,
+                            &sgpg::suggestion_steps, 4, 1, 1000, PGC_USERSET, 0, NULL, NULL, NULL);
     MarkGUCPrefixReserved("slotguard");
     RegisterXactCallback(sgpg::reset_on_xact, NULL);
     RegisterSubXactCallback(sgpg::reset_on_subxact, NULL);

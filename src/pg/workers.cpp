@@ -100,6 +100,7 @@ int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, Admi
         t->want = span_of(decode_range(during));
         t->seats = 1;
         t->capacity = 1;
+        t->precheck_probe = (Datum)0;
     }
     return n;
 }
