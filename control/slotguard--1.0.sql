@@ -117,6 +117,8 @@ CREATE TRIGGER resource_guard_after AFTER UPDATE OF capacity, buffer_before, buf
     FOR EACH ROW WHEN (OLD.capacity IS DISTINCT FROM NEW.capacity OR OLD.buffer_before IS DISTINCT FROM NEW.buffer_before
                        OR OLD.buffer_after IS DISTINCT FROM NEW.buffer_after)
     EXECUTE FUNCTION slotguard.resource_guard();
+CREATE TRIGGER assignment_guard_before BEFORE INSERT OR UPDATE ON slotguard.assignment
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.assignment_guard();
 CREATE TRIGGER assignment_guard_after AFTER INSERT OR UPDATE ON slotguard.assignment
     FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.assignment_guard();
 

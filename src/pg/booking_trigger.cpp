@@ -58,6 +58,25 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
     return heap_modify_tuple_by_cols(row, desc, 1, cols, vals, nulls);
 }
 
+// BEFORE a direct write to slotguard.assignment: `during` is always the
+// booking's own range, never what the writer supplied.
+HeapTuple with_booking_during(HeapTuple row, TupleDesc desc) {
+    bool isnull;
+    Datum id = heap_getattr(row, SPI_fnumber(desc, "booking_id"), desc, &isnull);
+    if (isnull) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("booking_id must not be NULL")));
+    SPI_connect();
+    Datum v[1] = {id};
+    run_latest(plan(PLAN_BOOKING_DURING), v, NULL, 1);
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
+                        errmsg("booking " INT64_FORMAT " does not exist", DatumGetInt64(id))));
+    Datum during = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
+    SPI_finish();
+    int cols[1] = {SPI_fnumber(desc, "during")};
+    bool nulls[1] = {false};
+    return heap_modify_tuple_by_cols(row, desc, 1, cols, &during, nulls);
+}
+
 // A direct change of a booking's range moves its workers and re-checks them.
 void move_workers(int64 id, Datum during) {
     GuardedRels rels;
@@ -98,9 +117,12 @@ void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     if (!admit_written_row(&t, &row->t_self, &r))
         raise_conflict(v.key, decode_range(v.during), r.conflict_ids, r.n_conflicts, NULL, 0);
     close_booking(&rels, RowExclusiveLock);
+    // Workers follow their booking: re-checked when it moves, and when it
+    // becomes active again (revived hold, un-cancelled, confirmed).
     if (old != NULL) {
-        Datum old_during = heap_getattr(old, SPI_fnumber(desc, "during"), desc, &isnull);
-        if (!(span_of(decode_range(old_during)) == span_of(decode_range(v.during)))) move_workers(id, v.during);
+        RowView was = view_row(old, desc);
+        if (!was.active || !(span_of(decode_range(was.during)) == span_of(decode_range(v.during))))
+            move_workers(id, v.during);
     }
     SPI_finish();
 }
@@ -128,8 +150,9 @@ extern "C" Datum sg_assignment_guard(PG_FUNCTION_ARGS) {
     if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "slotguard.assignment_guard() must be called as a trigger");
     TriggerData* td = (TriggerData*)fcinfo->context;
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
-    if (internal_write || TRIGGER_FIRED_BEFORE(td->tg_event)) return PointerGetDatum(row);
     TupleDesc desc = RelationGetDescr(td->tg_relation);
+    if (internal_write) return PointerGetDatum(TRIGGER_FIRED_BEFORE(td->tg_event) ? row : NULL);
+    if (TRIGGER_FIRED_BEFORE(td->tg_event)) return PointerGetDatum(with_booking_during(row, desc));
     bool isnull;
     char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
     if (strcmp(status, "active") != 0) return PointerGetDatum(NULL);

@@ -91,6 +91,8 @@ const PlanSpec specs[PLAN_COUNT] = {
      "ORDER BY lower(b.during), a.booking_id",
      2,
      {TEXTOID, TSTZRANGEOID}},
+    // PLAN_BOOKING_DURING
+    {"SELECT during FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
 };
 
 SPIPlanPtr plans[PLAN_COUNT];
@@ -109,7 +111,9 @@ SPIPlanPtr plan(PlanId id) {
 }
 
 int run_latest(SPIPlanPtr p, Datum* values, const char* nulls, long limit) {
-    int rc = SPI_execute_snapshot(p, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, false, limit);
+    // Writes fire their AFTER triggers (foreign keys among them) at the end
+    // of the statement, as a plain SPI_execute_plan does.
+    int rc = SPI_execute_snapshot(p, values, nulls, GetLatestSnapshot(), InvalidSnapshot, false, true, limit);
     if (rc < 0) elog(ERROR, "slotguard: SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
     return rc;
 }

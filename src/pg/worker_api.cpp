@@ -47,6 +47,7 @@ text** worker_names(FunctionCallInfo fcinfo, int argno, int* n) {
 
 struct InsertAssignments {
     int64 booking_id;
+    Datum wanted;  // text[]: every worker the booking should have
     const AdmitTarget* targets;
     int n;
     text* role;
@@ -54,8 +55,20 @@ struct InsertAssignments {
     Datum during;
 };
 
+// Removes the workers no longer wanted, then adds the new ones: both in the
+// admission's subtransaction, so backing out undoes the removals too (a
+// removal left pending while waiting could deadlock with a crossing call).
+void remove_unwanted(int64 booking_id, Datum wanted) {
+    Datum rv[2] = {Int64GetDatum(booking_id), wanted};
+    bool was = internal_write;
+    internal_write = true;
+    run_latest(plan(PLAN_ASSIGN_REMOVE_OTHERS), rv, NULL, 0);
+    internal_write = was;
+}
+
 void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     const InsertAssignments* a = (const InsertAssignments*)arg;
+    remove_unwanted(a->booking_id, a->wanted);
     Datum* names = (Datum*)palloc(sizeof(Datum) * a->n);
     for (int i = 0; i < a->n; ++i) names[i] = PointerGetDatum(a->targets[i].key);
     Datum v[5] = {Int64GetDatum(a->booking_id), PointerGetDatum(construct_array(names, a->n, TEXTOID, -1, false, TYPALIGN_INT)),
@@ -94,19 +107,15 @@ extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
 
-    // Workers no longer wanted are removed; removing needs no check.
     Datum* all = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
     for (int i = 0; i < n; ++i) all[i] = PointerGetDatum(names[i]);
-    Datum rv[2] = {Int64GetDatum(b.id), PointerGetDatum(construct_array(all, n, TEXTOID, -1, false, TYPALIGN_INT))};
-    internal_write = true;
-    int rc = SPI_execute_plan(plan(PLAN_ASSIGN_REMOVE_OTHERS), rv, NULL, false, 0);
-    internal_write = false;
-    if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: removing assignments failed");
+    Datum wanted = PointerGetDatum(construct_array(all, n, TEXTOID, -1, false, TYPALIGN_INT));
 
     // The ones not yet active are added and checked.
+    // Read with the latest snapshot: assignments committed after this
+    // transaction's snapshot count (REPEATABLE READ / SERIALIZABLE).
     Datum av[1] = {Int64GetDatum(b.id)};
-    if (SPI_execute_plan(plan(PLAN_ASSIGN_ACTIVE), av, NULL, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "slotguard: reading assignments failed");
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), av, NULL, 0);
     SPITupleTable* active = SPI_tuptable;
     uint64 n_active = SPI_processed;
     GuardedRels rels;
@@ -125,15 +134,17 @@ extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
                                            span_of(b.range), 1, 1, NULL};
     }
     if (n_new > 0) {
-        InsertAssignments ia = {b.id, targets, n_new, role, assigned_by, during};
+        InsertAssignments ia = {b.id, wanted, targets, n_new, role, assigned_by, during};
         AdmitResult ar;
         admit_write(targets, n_new, insert_assignments, &ia, &ar);
         if (ar.outcome != ADMIT_OK) raise_worker_conflict(&targets[ar.conflict_target], &ar);
+    } else {
+        // Only removals: nothing to check and nothing to wait for.
+        remove_unwanted(b.id, wanted);
     }
     close_rels(&rels, RowExclusiveLock);
 
-    if (SPI_execute_plan(plan(PLAN_ASSIGN_LIST), av, NULL, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "slotguard: listing assignments failed");
+    run_latest(plan(PLAN_ASSIGN_LIST), av, NULL, 0);
     for (uint64 r = 0; r < SPI_processed; ++r) {
         bool isnull;
         HeapTupleHeader h = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
@@ -155,9 +166,8 @@ extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
     LockedBooking b = lock_booking(fcinfo);
     Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
     internal_write = true;
-    int rc = SPI_execute_plan(plan(PLAN_UNASSIGN), v, NULL, false, 0);
+    run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
     internal_write = false;
-    if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "slotguard: unassign failed");
     bool was_active = SPI_processed > 0;
     SPI_finish();
     PG_RETURN_BOOL(was_active);

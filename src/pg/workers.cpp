@@ -77,15 +77,13 @@ void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe
 
 int count_active_workers(int64 booking_id) {
     Datum v[1] = {Int64GetDatum(booking_id)};
-    if (SPI_execute_plan(plan(PLAN_ASSIGN_ACTIVE), v, NULL, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "slotguard: reading assignments failed");
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
     return (int)SPI_processed;
 }
 
 int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out) {
     Datum v[1] = {Int64GetDatum(booking_id)};
-    if (SPI_execute_plan(plan(PLAN_ASSIGN_ACTIVE), v, NULL, false, 0) != SPI_OK_SELECT)
-        elog(ERROR, "slotguard: reading assignments failed");
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
     int n = Min((int)SPI_processed, max_out);
     for (int i = 0; i < n; ++i) {
         bool isnull;
@@ -120,8 +118,7 @@ void match_returned(const AdmitTarget* targets, int n, ItemPointer tids) {
 
 void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids) {
     Datum v[2] = {Int64GetDatum(booking_id), during};
-    if (SPI_execute_plan(plan(PLAN_ASSIGN_MOVE), v, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-        elog(ERROR, "slotguard: moving assignments failed");
+    run_latest(plan(PLAN_ASSIGN_MOVE), v, NULL, 0);
     match_returned(targets, n, tids);
 }
 
@@ -129,15 +126,14 @@ void release_assignments(int64 booking_id) {
     Datum v[1] = {Int64GetDatum(booking_id)};
     bool was = internal_write;
     internal_write = true;
-    int rc = SPI_execute_plan(plan(PLAN_ASSIGN_RELEASE), v, NULL, false, 0);
+    run_latest(plan(PLAN_ASSIGN_RELEASE), v, NULL, 0);
     internal_write = was;
-    if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: releasing assignments failed");
 }
 
 void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r) {
     ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
-                    errmsg("worker \"%s\" is already assigned to booking %s during %s", text_to_cstring(t->key),
-                           id_list(r->conflict_ids, r->n_conflicts), range_text(t->during)),
+                    errmsg("worker \"%s\" is already assigned to booking %s, which overlaps %s",
+                           text_to_cstring(t->key), id_list(r->conflict_ids, r->n_conflicts), range_text(t->during)),
                     errdetail("Conflicting bookings: %s.", id_list(r->conflict_ids, r->n_conflicts)),
                     errhint("A worker cannot be on two active bookings whose ranges overlap.")));
     pg_unreachable();
