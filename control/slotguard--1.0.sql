@@ -346,3 +346,136 @@ GRANT EXECUTE ON FUNCTION
     slotguard.complete_order(text, text)
 TO PUBLIC;
 
+-- ---------------------------------------------------------------------------
+-- Guards for the application's own tables (contract §5)
+--
+-- protect(tbl, resource, during, active, capacity, seats) keeps the §1
+-- invariant on a table of the application: for every resource and instant,
+-- the seats of its active rows whose `during` covers that instant sum to at
+-- most `capacity`. The four arguments are SQL expressions over the table's
+-- columns. `during` is usually STABLE (timestamptz + interval), so no
+-- expression index or EXCLUDE constraint on the table can do this; instead
+-- each active row gets one entry in slotguard.guard_entry, written by an
+-- AFTER ROW trigger inside the same admission protocol as book_slot
+-- (src/pg/protect_trigger.cpp, docs/concurrency.md), and every check scans
+-- entries only.
+--
+-- The expressions run as the table's owner in a security-restricted
+-- operation (never as slotguard's owner, never as the writing role), with
+-- search_path = pg_catalog, pg_temp (qualify your own functions) and the
+-- TimeZone, DateStyle and IntervalStyle protect() was called with (kept in
+-- guard.settings), so every session computes the same ranges and keys.
+-- protect/unprotect are SECURITY DEFINER like the rest of the API and check
+-- that the session's role (the outer user: login or SET ROLE) owns the table.
+--
+-- pg_dump: guard and guard_entry are configuration tables (dumped with
+-- their data); the triggers belong to the application's table and are
+-- restored with it, after its data. A dropped table's guard is removed by
+-- the slotguard_guard_dropped event trigger.
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE slotguard.guard (
+    id            serial PRIMARY KEY,
+    tbl           regclass NOT NULL UNIQUE,
+    resource_expr text NOT NULL,
+    during_expr   text NOT NULL,
+    active_expr   text NOT NULL DEFAULT 'true',
+    capacity      int NOT NULL DEFAULT 1 CHECK (capacity >= 1),
+    seats_expr    text NOT NULL DEFAULT '1',
+    -- The table's primary key: rows are named by it.
+    key_columns   text[] NOT NULL,
+    -- "name=value" settings the expressions are evaluated with.
+    settings      text[] NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE slotguard.guard IS
+    'One row per table protected by slotguard.protect(): its expressions, capacity and primary key columns.';
+
+-- One row per ACTIVE row of a protected table (inactive rows have none).
+-- No foreign key to guard: its per-row check would lock the guard row on
+-- every write of every session.
+CREATE TABLE slotguard.guard_entry (
+    guard_id  int NOT NULL,
+    row_key   text NOT NULL,
+    entry_key text NOT NULL,
+    blocked   tstzrange NOT NULL,
+    seats     int NOT NULL CHECK (seats >= 1),
+    PRIMARY KEY (guard_id, row_key)
+);
+COMMENT ON TABLE slotguard.guard_entry IS
+    'Active rows of protected tables: row_key = the row''s primary key as text, entry_key = guard id || ''/'' || resource.';
+
+-- The guard's conflict check scans this index with a dirty snapshot.
+CREATE INDEX guard_entry_key_blocked_idx ON slotguard.guard_entry USING gist (entry_key, blocked);
+
+SELECT pg_catalog.pg_extension_config_dump('slotguard.guard', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.guard_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.guard_entry', '');
+REVOKE ALL ON slotguard.guard, slotguard.guard_entry FROM PUBLIC;
+REVOKE ALL ON SEQUENCE slotguard.guard_id_seq FROM PUBLIC;
+
+-- Readable by PUBLIC, like pg_indexes and pg_trigger: it shows only the
+-- guards' definitions, never rows of the tables.
+CREATE VIEW slotguard.guards AS
+SELECT g.tbl,
+       pg_catalog.format('slotguard_guard on %I.%I', n.nspname, c.relname) AS name,
+       g.resource_expr AS resource,
+       g.during_expr AS during,
+       g.active_expr AS active,
+       g.capacity,
+       g.seats_expr AS seats,
+       g.key_columns,
+       g.settings,
+       g.created_at
+FROM slotguard.guard g
+LEFT JOIN pg_catalog.pg_class c ON c.oid = g.tbl
+LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace;
+COMMENT ON VIEW slotguard.guards IS
+    'Tables protected by slotguard.protect(), one row each, with their expressions.';
+GRANT SELECT ON slotguard.guards TO PUBLIC;
+
+CREATE FUNCTION slotguard.guard_trigger() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_guard_trigger';
+COMMENT ON FUNCTION slotguard.guard_trigger() IS
+    'Trigger installed by protect(): keeps the row''s guard entry, admitting it with the C++ capacity check (23P01).';
+
+CREATE FUNCTION slotguard.protect(
+    tbl regclass, resource text, during text, active text DEFAULT 'true',
+    capacity int DEFAULT 1, seats text DEFAULT '1')
+RETURNS text
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_protect';
+COMMENT ON FUNCTION slotguard.protect(regclass, text, text, text, int, text) IS
+    'Guards a table of yours: active rows may not overbook a resource (23P01). Refuses if existing rows already do. Returns the guard''s name.';
+
+CREATE FUNCTION slotguard.unprotect(tbl regclass)
+RETURNS text
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_unprotect';
+COMMENT ON FUNCTION slotguard.unprotect(regclass) IS
+    'Removes what protect() installed on the table (triggers, guard, entries); P0002 if it is not protected. Returns the guard''s name.';
+
+CREATE FUNCTION slotguard.guard_table_dropped() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM slotguard.guard_entry e
+    USING slotguard.guard g, pg_catalog.pg_event_trigger_dropped_objects() d
+    WHERE e.guard_id = g.id AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.objid = g.tbl::pg_catalog.oid AND d.objsubid = 0;
+    DELETE FROM slotguard.guard g
+    USING pg_catalog.pg_event_trigger_dropped_objects() d
+    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.objid = g.tbl::pg_catalog.oid AND d.objsubid = 0;
+END
+$$;
+COMMENT ON FUNCTION slotguard.guard_table_dropped() IS
+    'Event trigger: forgets the guard of a protected table that is dropped.';
+CREATE EVENT TRIGGER slotguard_guard_dropped ON sql_drop
+    EXECUTE FUNCTION slotguard.guard_table_dropped();
+
+REVOKE ALL ON FUNCTION slotguard.guard_trigger() FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.guard_table_dropped() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    slotguard.protect(regclass, text, text, text, int, text),
+    slotguard.unprotect(regclass)
+TO PUBLIC;
