@@ -3,6 +3,7 @@
 // (docs/concurrency.md). Scanned like slotguard.booking, with a dirty
 // snapshot on the GiST (entry_key, blocked) index; written with SPI.
 #include "guard.hpp"
+#include "spi_plans.hpp"
 
 #include "lib/stringinfo.h"
 
@@ -40,13 +41,8 @@ void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending) {
 
 enum EntryPlan { EP_FIND, EP_UPSERT, EP_DELETE, EP_DELETE_GUARD, EP_COUNT };
 
-struct EntrySql {
-    const char* sql;
-    int nargs;
-    Oid types[5];
-};
 
-const EntrySql entry_sql[EP_COUNT] = {
+const PlanSpec entry_sql[EP_COUNT] = {
     // EP_FIND
     {"SELECT e.ctid, e.entry_key, e.blocked, e.seats FROM slotguard.guard_entry e "
      "WHERE e.guard_id = $1 AND e.row_key = $2",
@@ -66,15 +62,7 @@ const EntrySql entry_sql[EP_COUNT] = {
 
 SPIPlanPtr entry_plans[EP_COUNT];
 
-SPIPlanPtr entry_plan(EntryPlan id) {
-    if (entry_plans[id] == NULL) {
-        SPIPlanPtr p = SPI_prepare(entry_sql[id].sql, entry_sql[id].nargs, const_cast<Oid*>(entry_sql[id].types));
-        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        if (SPI_keepplan(p) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
-        entry_plans[id] = p;
-    }
-    return entry_plans[id];
-}
+SPIPlanPtr entry_plan(EntryPlan id) { return kept_plan(&entry_plans[id], entry_sql[id]); }
 
 int run_entry(EntryPlan id, Datum* values, long limit) {
     int rc = SPI_execute_snapshot(entry_plan(id), values, NULL, GetLatestSnapshot(), InvalidSnapshot, false, false,

@@ -8,15 +8,10 @@
 // takes it over, so a claimant that comes back late finds out it was
 // fenced off (55P03) rather than silently re-owning the order.
 #include "order_plans.hpp"
+#include "spi_plans.hpp"
 
 namespace sgpg {
 namespace {
-
-struct PlanSpec {
-    const char* sql;
-    int nargs;
-    Oid types[5];
-};
 
 #define SG_CLAIM_SET "UPDATE slotguard.orders AS o SET status = 'claimed', claimant = $1, claimed_at = now(), " \
                      "lease_expires_at = $2 "
@@ -115,15 +110,6 @@ SPIPlanPtr plans[ORDER_PLAN_COUNT];
 
 }  // namespace
 
-SPIPlanPtr order_plan(OrderPlanId id) {
-    if (plans[id] == NULL) {
-        const PlanSpec& s = specs[id];
-        SPIPlanPtr p = SPI_prepare(s.sql, s.nargs, const_cast<Oid*>(s.types));
-        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        if (SPI_keepplan(p) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
-        plans[id] = p;
-    }
-    return plans[id];
-}
+SPIPlanPtr order_plan(OrderPlanId id) { return kept_plan(&plans[id], specs[id]); }
 
 }  // namespace sgpg

@@ -4,12 +4,6 @@
 namespace sgpg {
 namespace {
 
-struct PlanSpec {
-    const char* sql;
-    int nargs;
-    Oid types[9];
-};
-
 const PlanSpec specs[PLAN_COUNT] = {
     // PLAN_RESOURCE_CREATE
     {"INSERT INTO slotguard.resource (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", 1, {TEXTOID}},
@@ -99,16 +93,17 @@ SPIPlanPtr plans[PLAN_COUNT];
 
 }  // namespace
 
-SPIPlanPtr plan(PlanId id) {
-    if (plans[id] == NULL) {
-        const PlanSpec& s = specs[id];
-        SPIPlanPtr p = SPI_prepare(s.sql, s.nargs, const_cast<Oid*>(s.types));
+SPIPlanPtr kept_plan(SPIPlanPtr* cache, const PlanSpec& spec) {
+    if (*cache == NULL) {
+        SPIPlanPtr p = SPI_prepare(spec.sql, spec.nargs, const_cast<Oid*>(spec.types));
         if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(p) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
-        plans[id] = p;
+        *cache = p;
     }
-    return plans[id];
+    return *cache;
 }
+
+SPIPlanPtr plan(PlanId id) { return kept_plan(&plans[id], specs[id]); }
 
 int run_latest(SPIPlanPtr p, Datum* values, const char* nulls, long limit) {
     // Writes fire their AFTER triggers (foreign keys among them) at the end

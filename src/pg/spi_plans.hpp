@@ -29,6 +29,16 @@ enum PlanId {
     PLAN_COUNT
 };
 
+// A statement kept for the life of the backend.
+struct PlanSpec {
+    const char* sql;
+    int nargs;
+    Oid types[9];
+};
+
+// *cache, prepared from `spec` on first use (SPI must be connected).
+SPIPlanPtr kept_plan(SPIPlanPtr* cache, const PlanSpec& spec);
+
 // The plan, prepared on first use (SPI must be connected).
 SPIPlanPtr plan(PlanId id);
 
