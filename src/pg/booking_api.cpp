@@ -14,6 +14,17 @@ PG_FUNCTION_INFO_V1(sg_reschedule_booking);
 namespace sgpg {
 namespace {
 
+// How often this backend's recent booking attempts conflicted (an
+// exponential moving average). A backend that mostly hears "no" reads the
+// neighbourhood for alternatives in its first scan, so a refusal costs one
+// scan; one that mostly books keeps that scan as narrow as the booking.
+double recent_conflicts = 0.0;
+constexpr double conflict_weight = 1.0 / 16;
+
+void note_outcome(bool conflict) {
+    recent_conflicts += conflict_weight * ((conflict ? 1.0 : 0.0) - recent_conflicts);
+}
+
 struct BookRequest {
     text* key;
     Datum during;
@@ -133,10 +144,11 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     open_booking(&rels, RowExclusiveLock);
     AdmitTarget t = {&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
                      req->seats, res.capacity, NULL};
-    if (max_suggestions > 0) t.precheck_probe = suggestion_window(req->range, &res);
+    if (max_suggestions > 0 && recent_conflicts > 0.5) t.precheck_probe = suggestion_window(req->range, &res);
     InsertArgs ia = {req, t.blocked};
     AdmitResult ar;
     admit_write(&t, 1, insert_booking, &ia, &ar);
+    note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK) {
         out->booked = true;
         out->row = ar.row;
