@@ -38,6 +38,7 @@ CREATE FUNCTION pg_temp.iv() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick
 CREATE FUNCTION pg_temp.a() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick(
   'NULL', '''{}''::text[]', '''{NULL}''::text[]', '''{a,a}''::text[]', '''{a,b}''::text[]', '''{" "}''::text[]',
   '''{{a},{b}}''::text[]', 'array(SELECT ''w'' || g FROM generate_series(1, 5000) g)') $$;
+CREATE FUNCTION pg_temp.o() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick('NULL', 'true', 'false') $$;
 CREATE FUNCTION pg_temp.j() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick('NULL', '''{}''::jsonb', '''[1, {"a": null}]''::jsonb') $$;
 
 DO $$
@@ -46,14 +47,17 @@ DECLARE
     'upsert_resource(%t, %i, %iv, %iv, %t, %j)', 'book_slot(%t, %r, %i, %t, %iv, %t, %j)',
     'try_book_slot(%t, %r, %i, %t, %iv, %t, %j)', 'confirm_booking(%b)', 'cancel_booking(%b)',
     'reschedule_booking(%b, %r)', 'free_slots(%t, %r, %iv, %iv, %i)', 'availability(%t, %r)',
-    'assign_workers(%b, %a, %t, %t)', 'unassign_worker(%b, %t)', 'worker_schedule(%t, %r)'];
+    'assign_workers(%b, %a, %t, %t)', 'unassign_worker(%b, %t)', 'worker_schedule(%t, %r)',
+    'add_order(%t, %t, %o, %j)', 'set_order_ready(%t)', 'claim_order(%t, %t, %iv)',
+    'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)'];
   c text; q text; st text; msg text;
 BEGIN
   FOR round IN 1 .. current_setting('fuzz.rounds')::int LOOP
     FOREACH c IN ARRAY calls LOOP
       q := c;
-      WHILE q ~ '%(iv|t|r|i|b|a|j)' LOOP
-        q := CASE substring(q FROM '%(iv|t|r|i|b|a|j)')
+      WHILE q ~ '%(iv|t|r|i|b|a|j|o)' LOOP
+        q := CASE substring(q FROM '%(iv|t|r|i|b|a|j|o)')
+               WHEN 'o' THEN regexp_replace(q, '%o', pg_temp.o())
                WHEN 'iv' THEN regexp_replace(q, '%iv', replace(pg_temp.iv(), '\', '\\'))
                WHEN 't' THEN regexp_replace(q, '%t', replace(pg_temp.t(), '\', '\\'))
                WHEN 'r' THEN regexp_replace(q, '%r', pg_temp.r())
