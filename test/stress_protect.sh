@@ -29,6 +29,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/lib/cluster.sh
 source "$ROOT/test/lib/cluster.sh"
+source "$ROOT/test/lib/stress.sh"
 
 SESSIONS=${SESSIONS:-8}
 OPS=${OPS:-600}
@@ -173,26 +174,8 @@ for li in "${!LEVELS[@]}"; do
     done
 
     level_sql=$(invariant_sql "tag = '$tag'")
-    start=$SECONDS
-    pids=()
-    for s in $(seq 1 "$SESSIONS"); do
-        "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=0 -f "$WORK/$tag-s$s.sql" \
-            >/dev/null 2>"$WORK/$tag-s$s.err" &
-        pids+=($!)
-    done
-    live_checks=0
-    : >"$WORK/$tag-live.out"
-    while :; do
-        running=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && running=1; done
-        ((running)) || break
-        cluster_psql -At -c "$level_sql" >>"$WORK/$tag-live.out" 2>&1 || true
-        live_checks=$((live_checks + 1))
-        sleep 0.05
-    done
-    psql_failed=0
-    for pid in "${pids[@]}"; do wait "$pid" || psql_failed=$((psql_failed + 1)); done
-    took=$((SECONDS - start))
+    run_sessions "$WORK" "$tag" "$SESSIONS" "$level_sql"
+    took=$TOOK live_checks=$LIVE_CHECKS psql_failed=$PSQL_FAILED
 
     n_conflict=0 n_40001=0 bad=0
     for s in $(seq 1 "$SESSIONS"); do
