@@ -89,7 +89,8 @@ enum Step { STEP_DONE, STEP_CONFLICT, STEP_BACK_OUT };
 
 }  // namespace
 
-void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result) {
+void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result,
+                 BeforeWriteFn before_write, void* before_arg) {
     MemoryContext cxt = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
     result->row = (Datum)0;
@@ -99,6 +100,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
     result->neighbourhood.items = NULL;
     result->neighbourhood.n = result->neighbourhood.cap = 0;
     ItemPointerData* tids = (ItemPointerData*)palloc0(sizeof(ItemPointerData) * (n > 0 ? n : 1));
+    volatile bool prepared = before_write == NULL;  // before_write runs once
 
     for (;;) {
         CHECK_FOR_INTERRUPTS();
@@ -112,6 +114,13 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
             // Nothing written yet: waiting here can deadlock nobody.
             wait_for_pending(&v);
             continue;
+        }
+        if (!prepared) {
+            if (!before_write(before_arg)) {
+                result->outcome = ADMIT_RETRY;
+                return;
+            }
+            prepared = true;
         }
 
         BeginInternalSubTransaction(NULL);

@@ -124,6 +124,23 @@ void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     take_returning(&tids[0], row);
 }
 
+// Before the first write: hold the resource's settings still until commit,
+// and say whether they are still the ones the check used.
+struct SettingsLock {
+    text* key;
+    ResourceInfo* used;
+};
+
+bool lock_settings(void* arg) {
+    SettingsLock* sl = (SettingsLock*)arg;
+    lock_resource(sl->key, ShareLock);
+    ResourceInfo now = read_resource(sl->key, false);
+    bool same = now.capacity == sl->used->capacity && now.before_us == sl->used->before_us &&
+                now.after_us == sl->used->after_us;
+    *sl->used = now;
+    return same;
+}
+
 // Books or, on conflict, raises 23P01 (raise) or fills out->conflicts and
 // out->suggestions. Results are allocated in the caller's memory context.
 void book(const BookRequest* req, bool raise, BookOutcome* out) {
@@ -136,18 +153,25 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         SPI_finish();
         return;
     }
-    lock_resource(req->key, ShareLock);
+    // The resource lock is taken only once the booking is known to fit: a
+    // refusal needs none (refusing under the settings read is as if it ran
+    // before any change of them), so a busy calendar's "no" stays cheap.
     ResourceInfo res = read_resource(req->key, true);
-    check_seats_fit(req->seats, res.capacity, req->key);
-    TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
     BookingRels rels;
     open_booking(&rels, RowExclusiveLock);
-    AdmitTarget t = {&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
-                     req->seats, res.capacity, NULL};
-    if (max_suggestions > 0 && recent_conflicts > 0.5) t.precheck_probe = suggestion_window(req->range, &res);
-    InsertArgs ia = {req, t.blocked};
+    AdmitTarget t;
     AdmitResult ar;
-    admit_write(&t, 1, insert_booking, &ia, &ar);
+    for (;;) {
+        check_seats_fit(req->seats, res.capacity, req->key);
+        TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
+        t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
+                        req->seats, res.capacity, NULL};
+        if (max_suggestions > 0 && recent_conflicts > 0.5) t.precheck_probe = suggestion_window(req->range, &res);
+        InsertArgs ia = {req, t.blocked};
+        SettingsLock sl = {req->key, &res};
+        admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);
+        if (ar.outcome != ADMIT_RETRY) break;
+    }
     note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK) {
         out->booked = true;

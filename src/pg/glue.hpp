@@ -141,7 +141,7 @@ struct AdmitTarget {
 // of targets[i]; *row is the result to return (copied into result_cxt).
 typedef void (*WriteFn)(void* arg, ItemPointer tids, Datum* row, MemoryContext result_cxt);
 
-enum AdmitOutcome { ADMIT_OK, ADMIT_CONFLICT, ADMIT_DUPLICATE_KEY };
+enum AdmitOutcome { ADMIT_OK, ADMIT_CONFLICT, ADMIT_DUPLICATE_KEY, ADMIT_RETRY };
 struct AdmitResult {
     AdmitOutcome outcome;
     Datum row;
@@ -152,9 +152,15 @@ struct AdmitResult {
     // conflict was found by the first scan (else items is NULL).
     Occupants neighbourhood;
 };
+// Called once the first scan says the rows fit, before anything is written
+// (to take locks a refusal does not need); false means the inputs of the
+// targets changed meanwhile, and admit_write returns ADMIT_RETRY.
+typedef bool (*BeforeWriteFn)(void* arg);
+
 // Checks, writes and re-checks until the writes are known to keep the
 // invariant (or known to break it, which undoes them all).
-void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result);
+void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result,
+                 BeforeWriteFn before_write = NULL, void* before_arg = NULL);
 // The same check for a row already written by a plain INSERT/UPDATE
 // (trigger): waits out pending writers, returns false on conflict.
 bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);
