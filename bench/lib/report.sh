@@ -274,6 +274,8 @@ bench/run                      # default: 15 s per contender per workload, 8 cli
 BENCH_QUICK=1 bench/run        # smoke run of a few seconds; report only in bench/out/<stamp>/
 BENCH_SECONDS=60 BENCH_CLIENTS=16 bench/run
 BENCH_FULL=1 bench/run         # memory check with 1M calls instead of 200k
+BENCH_SUITE=bookings bench/run # only the booking workloads + memory check (keeps the feature section)
+BENCH_SUITE=features bench/run # only the feature pairs; rewrites only the "Feature workloads" section
 ```
 
 Needs PostgreSQL 15 server binaries (`/usr/lib/postgresql/15/bin`, with pgbench
@@ -283,4 +285,127 @@ The script starts a throwaway cluster on a free loopback port, with its socket
 in a temporary directory, and deletes it on exit. Without an installable
 slotguard it still runs the other contenders and says so here.
 EOF
+}
+
+# --- feature workloads: own section, between markers ------------------------
+# write_feature_section prints the "Feature workloads" section from this run's
+# $FRESULTS only. With BENCH_SUITE=features bench/run replaces just the lines
+# from FEATURE_BEGIN to FEATURE_END in the root BENCHMARKS.md.
+FEATURE_BEGIN='<!-- feature-workloads:begin (written by BENCH_SUITE=features|all bench/run) -->'
+FEATURE_END='<!-- feature-workloads:end -->'
+
+_feature_ratio_table() {
+    local pair
+    echo "| pair | slotguard TPS | anchor TPS | ratio slotguard / anchor (measured) | target ratio | measured ≥ target | clients |"
+    echo "|---|---:|---:|---:|---:|---|---:|"
+    for pair in $FEATURES; do
+        # shellcheck source=/dev/null
+        source "$FEATURE_DIR/$pair.conf"
+        awk -F'\t' -v p="$pair" -v target="$FT_TARGET" -v cl="$FT_CLIENTS" -v aname="$FT_ANCHOR_NAME" '
+            $1 == p && $2 == "slotguard" { s = ($10 == 124 ? "STUCK" : $3) }
+            $1 == p && $2 == "anchor"    { a = ($10 == 124 ? "STUCK" : $3) }
+            function show(t) { return (t == "" || t == "NA") ? "n/a" : (t == "STUCK" ? "stuck" : sprintf("%.0f", t)) }
+            END {
+                ok = (s != "" && s != "NA" && s != "STUCK" && a != "" && a != "NA" && a != "STUCK" && a + 0 > 0)
+                r = ok ? sprintf("**%.2f**", s / a) : "n/a"
+                m = ok ? ((s / a >= target) ? "yes" : "no") : "n/a"
+                printf "| %s (vs %s) | %s | %s | %s | ≥ %.1f | %s | %d |\n", p, aname, show(s), show(a), r, target, m, cl
+            }' "$FRESULTS"
+    done
+}
+
+_feature_pair_table() {   # $1 = pair
+    # shellcheck source=/dev/null
+    source "$FEATURE_DIR/$1.conf"
+    echo "| side | pgbench script | TPS | transactions | failed | avg latency (ms) | other CPU (cores) | attempts | after the run |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+    awk -F'\t' -v p="$1" -v ss="$FT_SCRIPT_SLOTGUARD" -v as="$FT_SCRIPT_ANCHOR" '
+        $1 != p { next }
+        {
+            sc = ($2 == "slotguard" ? ss : as) ".sql"
+            if ($3 == "NA") { printf "| %s | `%s` | not run (extension not installable) | | | | | | |\n", $2, sc; next }
+            if ($10 == 124) { printf "| %s | `%s` | **stuck**: pgbench killed | | | | %s | %s | %s |\n", $2, sc, $13, $16, $15; next }
+            printf "| %s | `%s` | %.0f | %d | %d | %s | %s | %s | %s |\n", $2, sc, $3, $4, $5, $9, $13, $16, $15
+        }' "$FRESULTS"
+}
+
+_feature_observations() {
+    local any=0 pair side tps failed rc aborted errlines other kept attempts
+    while IFS=$'\t' read -r pair side tps _ failed _ _ _ _ rc aborted errlines other kept _ attempts; do
+        [ "$tps" = NA ] && { echo "- $pair / $side: not run — \`CREATE EXTENSION slotguard CASCADE\` failed in this run."; any=1; continue; }
+        local logf="bench/out/$STAMP/pgbench/feature.$pair.$side.try$kept.log"
+        if [ "$rc" = 124 ]; then
+            echo "- **$pair / $side: stuck — pgbench had not finished ${PGBENCH_LIMIT} s after starting; the cluster was crash-restarted** ($logf)."; any=1; continue
+        fi
+        if [ "$rc" != 0 ] || [ "${aborted:-0}" != 0 ] || [ "${errlines:-0}" != 0 ]; then
+            echo "- $pair / $side: pgbench exit code $rc, $aborted 'aborted' and $errlines 'error' lines in its log ($logf)."; any=1
+        fi
+        if [ "${failed:-0}" != 0 ]; then
+            echo "- $pair / $side: $failed failed transactions (serialization/deadlock failures, not retried)."; any=1
+        fi
+        if [ "${attempts:-1}" != 1 ]; then
+            echo "- $pair / $side: measured $attempts times because other processes were busy; attempt $kept, the least disturbed, is shown."; any=1
+        fi
+        if awk -v o="${other:-0}" -v m="$MAX_OTHER" 'BEGIN { exit !(o >= m) }'; then
+            echo "- **$pair / $side: other processes used ${other} cores during the run shown**, so its number is less trustworthy."; any=1
+        fi
+    done <"$FRESULTS"
+    if [ -s "$OUT/feature_so_builds.tsv" ] && [ "$(cut -f3,4 "$OUT/feature_so_builds.tsv" | tr '\t' '\n' | sort -u | wc -l)" -gt 1 ]; then
+        echo "- **slotguard.so was replaced (re-installed) while this run was going on.**"; any=1
+    fi
+    if [ -s "$OUT/restarts.txt" ]; then
+        echo "- The cluster was crash-restarted $(wc -l <"$OUT/restarts.txt") time(s) in this run to clear stuck backends."; any=1
+    fi
+    [ "$any" = 0 ] && echo "- Every pgbench run exited 0 with no aborted client, no failed transaction and no error line, and no run shared the machine with $MAX_OTHER cores or more of other work."
+    return 0
+}
+
+write_feature_section() {
+    local mode=default pair
+    [ "$QUICK" = 1 ] && mode="quick smoke run (BENCH_QUICK=1)"
+    echo "$FEATURE_BEGIN"
+    cat <<EOF
+## Feature workloads
+
+**Run stamp \`$STAMP\`, $(date -u '+%Y-%m-%d %H:%M') UTC** — measured by one run of
+\`BENCH_SUITE=$SUITE bench/run\` (raw logs: \`bench/out/$STAMP/\`, not committed).
+This section is written separately from the rest of this file: its numbers
+come from that run only, which need not be the run that measured the sections
+above. slotguard: ${SLOTGUARD_VERSION:-not installed}. Server: $PG_VERSION;
+$(nproc) cores; mode: $mode.
+
+Each pair runs a slotguard workload against the hand-written **anchor** that
+does the same job, on the same throwaway cluster with the same settings as
+the booking workloads (\`shared_buffers=256MB\`, \`fsync\` and
+\`synchronous_commit\` on, …). Each side gets its own fresh database
+(\`bench/setup/features/<pair>_{slotguard,anchor}.sql\`, then \`VACUUM ANALYZE\`
+and \`CHECKPOINT\`), then \`pgbench -n -M prepared -c <clients> -j $JOBS -T $SECS\`
+on its script in \`bench/workloads/\`; slotguard runs first, then the anchor.
+The quiet-machine wait and the re-measuring of disturbed runs are the same
+as above. **Ratio** = slotguard TPS / anchor TPS; the **target** is the ratio
+the issue asks for. Setup and background per pair: \`bench/workers.md\`,
+\`bench/orders.md\`, \`bench/protect.md\`.
+
+$(_feature_ratio_table)
+
+EOF
+    for pair in $FEATURES; do
+        # shellcheck source=/dev/null
+        source "$FEATURE_DIR/$pair.conf"
+        echo "### $FT_TITLE"
+        echo
+        sed -n '/^#/ s/^# \{0,1\}//p' "$FEATURE_DIR/$pair.conf" | sed "1s/^$pair: //; 1s/^./\\U&/"
+        echo
+        echo "$FT_CLIENTS clients, $SECS s per side${FT_VARS:+; variables (setup and pgbench): \`$FT_VARS\`}; anchor: $FT_ANCHOR_NAME."
+        echo
+        _feature_pair_table "$pair"
+        echo
+    done
+    echo "### Observations from this run (feature workloads)"
+    echo
+    _feature_observations
+    echo
+    echo "Run only these: \`BENCH_SUITE=features bench/run\` (rewrites only this section of BENCHMARKS.md); \`BENCH_FEATURES=\"workers protect\"\` for a subset."
+    echo
+    echo "$FEATURE_END"
 }
