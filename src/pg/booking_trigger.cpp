@@ -23,15 +23,15 @@ struct RowView {
 RowView view_row(HeapTuple row, TupleDesc desc) {
     RowView v;
     bool isnull;
-    v.key = DatumGetTextPP(heap_getattr(row, SPI_fnumber(desc, "resource_key"), desc, &isnull));
-    v.during = heap_getattr(row, SPI_fnumber(desc, "during"), desc, &isnull);
-    v.seats = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "seats"), desc, &isnull));
-    char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
-    Datum expires = heap_getattr(row, SPI_fnumber(desc, "hold_expires_at"), desc, &isnull);
+    v.key = DatumGetTextPP(heap_getattr(row, column_of(desc, "resource_key"), desc, &isnull));
+    v.during = heap_getattr(row, column_of(desc, "during"), desc, &isnull);
+    v.seats = DatumGetInt32(heap_getattr(row, column_of(desc, "seats"), desc, &isnull));
+    char* status = TextDatumGetCString(heap_getattr(row, column_of(desc, "status"), desc, &isnull));
+    Datum expires = heap_getattr(row, column_of(desc, "hold_expires_at"), desc, &isnull);
     v.active = strcmp(status, "confirmed") == 0 ||
                (strcmp(status, "held") == 0 && !isnull &&
                 DatumGetTimestampTz(expires) > GetCurrentTransactionStartTimestamp());
-    v.c_blocked = SPI_fnumber(desc, "blocked");
+    v.c_blocked = column_of(desc, "blocked");
     return v;
 }
 
@@ -41,7 +41,7 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
     // NOT NULL constraints run after BEFORE triggers; give the contract's code.
     const char* required[] = {"resource_key", "during", "seats"};
     for (const char* col : required) {
-        heap_getattr(row, SPI_fnumber(desc, col), desc, &isnull);
+        heap_getattr(row, column_of(desc, col), desc, &isnull);
         if (isnull) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", col)));
     }
     RowView v = view_row(row, desc);
@@ -62,7 +62,7 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
 // booking's own range, never what the writer supplied.
 HeapTuple with_booking_during(HeapTuple row, TupleDesc desc) {
     bool isnull;
-    Datum id = heap_getattr(row, SPI_fnumber(desc, "booking_id"), desc, &isnull);
+    Datum id = heap_getattr(row, column_of(desc, "booking_id"), desc, &isnull);
     if (isnull) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("booking_id must not be NULL")));
     SPI_connect();
     Datum v[1] = {id};
@@ -72,7 +72,7 @@ HeapTuple with_booking_during(HeapTuple row, TupleDesc desc) {
                         errmsg("booking " INT64_FORMAT " does not exist", DatumGetInt64(id))));
     Datum during = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull), false, -1);
     SPI_finish();
-    int cols[1] = {SPI_fnumber(desc, "during")};
+    int cols[1] = {column_of(desc, "during")};
     bool nulls[1] = {false};
     return heap_modify_tuple_by_cols(row, desc, 1, cols, &during, nulls);
 }
@@ -99,8 +99,8 @@ void move_workers(int64 id, Datum during) {
 void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     RowView v = view_row(row, desc);
     bool isnull;
-    int64 id = DatumGetInt64(heap_getattr(row, SPI_fnumber(desc, "id"), desc, &isnull));
-    char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
+    int64 id = DatumGetInt64(heap_getattr(row, column_of(desc, "id"), desc, &isnull));
+    char* status = TextDatumGetCString(heap_getattr(row, column_of(desc, "status"), desc, &isnull));
     SPI_connect();
     if (old != NULL && strcmp(status, "cancelled") == 0) release_assignments(id);
     if (!v.active) {
@@ -154,13 +154,13 @@ extern "C" Datum sg_assignment_guard(PG_FUNCTION_ARGS) {
     if (internal_write) return PointerGetDatum(TRIGGER_FIRED_BEFORE(td->tg_event) ? row : NULL);
     if (TRIGGER_FIRED_BEFORE(td->tg_event)) return PointerGetDatum(with_booking_during(row, desc));
     bool isnull;
-    char* status = TextDatumGetCString(heap_getattr(row, SPI_fnumber(desc, "status"), desc, &isnull));
+    char* status = TextDatumGetCString(heap_getattr(row, column_of(desc, "status"), desc, &isnull));
     if (strcmp(status, "active") != 0) return PointerGetDatum(NULL);
-    Datum during = heap_getattr(row, SPI_fnumber(desc, "during"), desc, &isnull);
+    Datum during = heap_getattr(row, column_of(desc, "during"), desc, &isnull);
     checked_range(during, "during");
     GuardedRels rels;
     open_assignment(&rels, RowExclusiveLock);
-    text* worker = DatumGetTextPP(heap_getattr(row, SPI_fnumber(desc, "worker"), desc, &isnull));
+    text* worker = DatumGetTextPP(heap_getattr(row, column_of(desc, "worker"), desc, &isnull));
     AdmitTarget t = {&rels, collect_worker_occupants, worker, during, during, span_of(decode_range(during)), 1, 1,
                      NULL};
     AdmitResult r;

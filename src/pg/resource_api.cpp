@@ -80,12 +80,12 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
     TupleDesc desc = RelationGetDescr(td->tg_relation);
     HeapTuple row = td->tg_newtuple;
     bool isnull;
-    text* key = DatumGetTextPP(heap_getattr(row, SPI_fnumber(desc, "key"), desc, &isnull));
-    int capacity = DatumGetInt32(heap_getattr(row, SPI_fnumber(desc, "capacity"), desc, &isnull));
+    text* key = DatumGetTextPP(heap_getattr(row, column_of(desc, "key"), desc, &isnull));
+    int capacity = DatumGetInt32(heap_getattr(row, column_of(desc, "capacity"), desc, &isnull));
     int64 before = interval_micros(
-        DatumGetIntervalP(heap_getattr(row, SPI_fnumber(desc, "buffer_before"), desc, &isnull)), "buffer_before");
+        DatumGetIntervalP(heap_getattr(row, column_of(desc, "buffer_before"), desc, &isnull)), "buffer_before");
     int64 after = interval_micros(
-        DatumGetIntervalP(heap_getattr(row, SPI_fnumber(desc, "buffer_after"), desc, &isnull)), "buffer_after");
+        DatumGetIntervalP(heap_getattr(row, column_of(desc, "buffer_after"), desc, &isnull)), "buffer_after");
     SPI_connect();
     apply_resource_settings(key, capacity, before, after);
     SPI_finish();

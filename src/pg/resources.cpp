@@ -40,11 +40,11 @@ bool fetch_resource(text* key, ResourceInfo* info) {
         TupleDesc desc = RelationGetDescr(heap);
         bool isnull;
         info->found = true;
-        info->capacity = DatumGetInt32(slot_getattr(slot, SPI_fnumber(desc, "capacity"), &isnull));
+        info->capacity = DatumGetInt32(slot_getattr(slot, column_of(desc, "capacity"), &isnull));
         info->before_us = interval_micros(
-            DatumGetIntervalP(slot_getattr(slot, SPI_fnumber(desc, "buffer_before"), &isnull)), "buffer_before");
+            DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_before"), &isnull)), "buffer_before");
         info->after_us = interval_micros(
-            DatumGetIntervalP(slot_getattr(slot, SPI_fnumber(desc, "buffer_after"), &isnull)), "buffer_after");
+            DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_after"), &isnull)), "buffer_after");
     }
     ExecDropSingleTupleTableSlot(slot);
     index_endscan(scan);
