@@ -7,40 +7,58 @@
 namespace sgpg {
 namespace {
 
+// The booking table, opened once per worker scan, to ask whether an
+// assignment's booking still holds its worker.
+struct BookingLookup {
+    Relation heap;
+    Relation pkey;
+    AttrNumber c_status, c_expires;
+    TupleTableSlot* slot;
+};
+
+void open_lookup(BookingLookup* lk) {
+    lk->heap = table_open(slotguard_relation("booking"), AccessShareLock);
+    lk->pkey = index_open(slotguard_relation("booking_pkey"), AccessShareLock);
+    TupleDesc desc = RelationGetDescr(lk->heap);
+    lk->c_status = column_of(desc, "status");
+    lk->c_expires = column_of(desc, "hold_expires_at");
+    lk->slot = table_slot_create(lk->heap, NULL);
+}
+
+void close_lookup(BookingLookup* lk) {
+    ExecDropSingleTupleTableSlot(lk->slot);
+    index_close(lk->pkey, AccessShareLock);
+    table_close(lk->heap, AccessShareLock);
+}
+
 // Does an assignment on booking `id` still hold its worker? Not when the
 // booking is cancelled or an expired hold. Read with a dirty snapshot, so a
 // pending change counts as not yet made.
-bool booking_holds_workers(int64 id) {
-    Relation heap = table_open(slotguard_relation("booking"), AccessShareLock);
-    Relation idx = index_open(slotguard_relation("booking_pkey"), AccessShareLock);
+bool booking_holds_workers(BookingLookup* lk, int64 id) {
     ScanKeyData k;
     ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
     SnapshotData dirty;
     InitDirtySnapshot(dirty);
-    IndexScanDesc scan = index_beginscan(heap, idx, &dirty, 1, 0);
+    IndexScanDesc scan = index_beginscan(lk->heap, lk->pkey, &dirty, 1, 0);
     index_rescan(scan, &k, 1, NULL, 0);
-    TupleTableSlot* slot = table_slot_create(heap, NULL);
     bool holds = true;
-    if (index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        TupleDesc desc = RelationGetDescr(heap);
+    if (index_getnext_slot(scan, ForwardScanDirection, lk->slot)) {
         bool isnull;
-        char* status = TextDatumGetCString(slot_getattr(slot, column_of(desc, "status"), &isnull));
-        Datum expires = slot_getattr(slot, column_of(desc, "hold_expires_at"), &isnull);
+        char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
+        Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
         if (strcmp(status, "cancelled") == 0)
             holds = false;
         else if (strcmp(status, "held") == 0 && !isnull &&
                  DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp())
             holds = false;
     }
-    ExecDropSingleTupleTableSlot(slot);
     index_endscan(scan);
-    index_close(idx, AccessShareLock);
-    table_close(heap, AccessShareLock);
     return holds;
 }
 
 struct WorkerVisit {
     AttrNumber c_booking, c_during;
+    BookingLookup lookup;
     Occupants* out;
 };
 
@@ -49,7 +67,7 @@ void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending) {
     bool isnull;
     sg::Occupant o;
     o.id = DatumGetInt64(slot_getattr(slot, v->c_booking, &isnull));
-    if (!booking_holds_workers(o.id)) return;
+    if (!booking_holds_workers(&v->lookup, o.id)) return;
     o.seats = 1;
     o.blocked = span_of(decode_range(slot_getattr(slot, v->c_during, &isnull)));
     mark_pending(&o, pending);
@@ -72,7 +90,9 @@ void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe
     v.out = out;
     out->items = NULL;
     out->n = out->cap = 0;
+    open_lookup(&v.lookup);
     dirty_scan(rels, worker, probe, has_probe, exclude, visit_assignment, &v);
+    close_lookup(&v.lookup);
 }
 
 int count_active_workers(int64 booking_id) {
