@@ -18,7 +18,8 @@ PACKAGES=(
     g++
     make
     libgtest-dev
-    gnuplot-nox
+    gnuplot-nox              # bench/run charts
+    postgresql-15-plproxy    # the slotguard_proxy scale-out package (proxy/)
     ca-certificates
     procps   # ps, used by the test scripts
     iproute2 # ss, used to find a free port
