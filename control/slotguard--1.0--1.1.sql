@@ -120,3 +120,19 @@ COMMENT ON FUNCTION slotguard.shard_info() IS
 
 REVOKE ALL ON FUNCTION slotguard.configure_shard(int, int) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION slotguard.tenant_of(text), slotguard.shard_info() TO PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- try_claim_order: claim_order for callers that expect to lose often (many
+-- drivers, one order). Losing to another claimant returns NULL instead of
+-- raising 55P03, so the caller's transaction goes on and no subtransaction
+-- is needed to catch the error. Every other case is claim_order's: the
+-- claim, the idempotent retry, and the errors for bad input, unknown orders
+-- (P0002) and orders not ready / done / cancelled (55000).
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION slotguard.try_claim_order(key text, claimant text, lease interval DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_try_claim_order';
+COMMENT ON FUNCTION slotguard.try_claim_order(text, text, interval) IS
+    'Like claim_order, but an order held by another claimant returns NULL instead of raising 55P03.';
+GRANT EXECUTE ON FUNCTION slotguard.try_claim_order(text, text, interval) TO PUBLIC;

@@ -206,6 +206,14 @@ $$;
 COMMENT ON FUNCTION slotguard.claim_order(text, text, interval) IS
     'slotguard.claim_order on the shard of the key''s tenant.';
 
+CREATE FUNCTION slotguard.try_claim_order(key text, claimant text, lease interval DEFAULT NULL)
+RETURNS slotguard.orders LANGUAGE plproxy AS $$
+    CLUSTER 'slotguard';
+    RUN ON slotguard.tenant_hash($1);
+$$;
+COMMENT ON FUNCTION slotguard.try_claim_order(text, text, interval) IS
+    'slotguard.try_claim_order on the shard of the key''s tenant (all fields NULL when another claimant holds the order).';
+
 CREATE FUNCTION slotguard.claim_next_order(claimant text, kind text DEFAULT NULL, lease interval DEFAULT NULL)
 RETURNS slotguard.orders LANGUAGE plproxy AS $$
     CLUSTER 'slotguard';

@@ -259,7 +259,7 @@ SELECT p.proname, p.prosecdef, p.proconfig, p.proisstrict,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
 FROM pg_proc p
 WHERE p.pronamespace = 'slotguard'::regnamespace
-  AND p.proname IN ('add_order', 'set_order_ready', 'claim_order', 'claim_next_order', 'release_order', 'complete_order')
+  AND p.proname IN ('add_order', 'set_order_ready', 'claim_order', 'try_claim_order', 'claim_next_order', 'release_order', 'complete_order')
 ORDER BY p.proname;
 SELECT has_table_privilege('public', 'slotguard.orders', 'SELECT') AS public_select,
        has_table_privilege('public', 'slotguard.orders', 'INSERT, UPDATE, DELETE, TRUNCATE') AS public_write;
@@ -276,6 +276,27 @@ SELECT key, status, claimant FROM slotguard.complete_order('ord:n-f', 'driver-f'
 RESET ROLE;
 RESET search_path;
 DROP ROLE regress_ord_driver;
+
+-- ---------------------------------------------------------------------------
+-- try_claim_order: losing to another claimant returns NULL, no error; every
+-- other outcome is claim_order's.
+-- ---------------------------------------------------------------------------
+SELECT key FROM slotguard.add_order('ord:try-1');
+SELECT key, status, claimant FROM slotguard.try_claim_order('ord:try-1', 'driver-a');
+SELECT slotguard.try_claim_order('ord:try-1', 'driver-b') IS NULL AS lost_is_null;
+SELECT key, status, claimant FROM slotguard.try_claim_order('ord:try-1', 'driver-a');  -- idempotent retry
+SELECT claimant FROM slotguard.orders WHERE key = 'ord:try-1';
+SELECT key FROM slotguard.add_order('ord:try-2', ready => false);
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-2', 'driver-a')$$) AS not_ready;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-none', 'driver-a')$$) AS not_found;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-1', '  ')$$) AS blank_claimant;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order(NULL, 'driver-a')$$) AS null_key;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-1', 'driver-a', '-1 hour')$$) AS bad_lease;
+-- An expired lease can be taken over, as with claim_order.
+SELECT key FROM slotguard.add_order('ord:try-3');
+SELECT claimant FROM slotguard.try_claim_order('ord:try-3', 'driver-a', '1 millisecond');
+SELECT pg_sleep(0.01);
+SELECT claimant FROM slotguard.try_claim_order('ord:try-3', 'driver-b');
 
 -- ---------------------------------------------------------------------------
 -- Clean up: no order of this file is left behind.
