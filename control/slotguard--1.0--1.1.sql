@@ -136,3 +136,31 @@ AS 'MODULE_PATHNAME', 'sg_try_claim_order';
 COMMENT ON FUNCTION slotguard.try_claim_order(text, text, interval) IS
     'Like claim_order, but an order held by another claimant returns NULL instead of raising 55P03.';
 GRANT EXECUTE ON FUNCTION slotguard.try_claim_order(text, text, interval) TO PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- The rules of slotguard.orders as one CHECK constraint calling C. Same
+-- rules as the six CHECK expressions of 1.0: PostgreSQL rebuilds each CHECK
+-- expression from its stored text on every statement that writes the
+-- table, which cost a one-row claim more than the claim itself
+-- (src/pg/order_rules.cpp, bench/orders.md). A broken rule is still 23514,
+-- now with the rule in DETAIL.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION slotguard.order_row_ok(
+    key text, status text, claimant text, claimed_at timestamptz,
+    lease_expires_at timestamptz, ready_at timestamptz)
+RETURNS boolean
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_order_row_ok';
+COMMENT ON FUNCTION slotguard.order_row_ok(text, text, text, timestamptz, timestamptz, timestamptz) IS
+    'CHECK constraint orders_rules: non-blank key and claimant, a known status, a claimant and claimed_at exactly when claimed or done, a lease only on a claim and after it began, ready_at from ready on. Raises 23514 naming the rule.';
+REVOKE ALL ON FUNCTION slotguard.order_row_ok(text, text, text, timestamptz, timestamptz, timestamptz) FROM PUBLIC;
+
+ALTER TABLE slotguard.orders
+    DROP CONSTRAINT orders_key_check,
+    DROP CONSTRAINT orders_status_check,
+    DROP CONSTRAINT orders_claimant_check,
+    DROP CONSTRAINT orders_claimant_consistency,
+    DROP CONSTRAINT orders_lease_consistency,
+    DROP CONSTRAINT orders_ready_consistency,
+    ADD CONSTRAINT orders_rules
+        CHECK (slotguard.order_row_ok(key, status, claimant, claimed_at, lease_expires_at, ready_at));

@@ -32,12 +32,13 @@ $$;
 CREATE FUNCTION pg_temp.ord_violates(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     constraint_name text;
+    detail text;
 BEGIN
     EXECUTE q;
     RETURN 'ok';
 EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-    RETURN SQLSTATE || ': ' || coalesce(constraint_name, SQLERRM);
+    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME, detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || coalesce(constraint_name, SQLERRM) || coalesce(' - ' || nullif(detail, ''), '');
 END
 $$;
 
@@ -246,6 +247,8 @@ SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET lease_expires_at = cla
 SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET ready_at = now() WHERE key = 'ord:n-p'$$) AS pending_with_ready_at;
 SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET status = 'shipped' WHERE key = 'ord:n-f'$$) AS unknown_status;
 SELECT pg_temp.ord_violates($$INSERT INTO slotguard.orders (key) VALUES (' ')$$) AS blank_key;
+SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET claimant = '  ' WHERE key = 'ord:n-a'$$) AS blank_claimant;
+SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET ready_at = NULL WHERE key = 'ord:n-f'$$) AS ready_without_ready_at;
 -- A consistent direct write is allowed (a plain INSERT is a pending order).
 SELECT pg_temp.ord_violates($$INSERT INTO slotguard.orders (key) VALUES ('ord:direct')$$) AS direct_insert;
 SELECT * FROM pg_temp.ord('ord:direct');
