@@ -42,8 +42,9 @@ void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe,
         // The dirty snapshot reports the in-progress inserter (xmin) or
         // deleter (xmax) of the tuple just fetched.
         TransactionId pending = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+        uint32 token = TransactionIdIsValid(dirty.xmin) ? dirty.speculativeToken : 0;
         if (exclude != NULL && ItemPointerEquals(&slot->tts_tid, exclude)) continue;
-        visit(arg, slot, pending);
+        visit(arg, slot, pending, token);
         CHECK_FOR_INTERRUPTS();
     }
     index_endscan(scan);
@@ -59,10 +60,11 @@ void append_occupant(Occupants* out, const sg::Occupant& o) {
     out->items[out->n++] = o;
 }
 
-void mark_pending(sg::Occupant* o, TransactionId pending) {
+void mark_pending(sg::Occupant* o, TransactionId pending, uint32 spec_token) {
     o->certain = !TransactionIdIsValid(pending);
     o->pending_xid = o->certain ? 0 : pending;
     o->pending_top_xid = o->certain ? 0 : SubTransGetTopmostTransaction(pending);
+    o->spec_token = o->certain ? 0 : spec_token;
 }
 
 }  // namespace sgpg
