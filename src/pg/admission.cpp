@@ -242,8 +242,8 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
     }
 }
 
-void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, bool precheck,
-                  AdmitResult* result, BeforeWriteFn before_write, void* before_arg) {
+void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
+                  BeforeWriteFn before_write, void* before_arg) {
     result->row = (Datum)0;
     result->conflict_target = -1;
     result->conflict_ids = NULL;
@@ -256,17 +256,15 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         Verdict v;
-        if (precheck) {
-            // Nothing written yet: waiting here can deadlock nobody.
-            evaluate(t, 1, NULL, &v);
-            if (v.verdict == sg::Verdict::Conflict) {
-                take_conflict(&v, result);
-                return;
-            }
-            if (v.verdict == sg::Verdict::Uncertain) {
-                wait_for_pending(&v);
-                continue;
-            }
+        // Nothing written yet: waiting here can deadlock nobody.
+        evaluate(t, 1, NULL, &v);
+        if (v.verdict == sg::Verdict::Conflict) {
+            take_conflict(&v, result);
+            return;
+        }
+        if (v.verdict == sg::Verdict::Uncertain) {
+            wait_for_pending(&v);
+            continue;
         }
         if (!prepared) {
             if (!before_write(before_arg)) {
@@ -310,7 +308,6 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
         }
         // Our row is dead; wait for the writer that decides, holding nothing.
         wait_for_pending(&v);
-        precheck = true;
     }
 }
 

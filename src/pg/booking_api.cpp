@@ -165,12 +165,6 @@ void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked) {
     direct_insert_form(d, &bv);
 }
 
-// While this backend's calls mostly succeed, a booking is written first and
-// checked once (a refusal then costs a killed row); while they often
-// conflict, it is checked before it is written as well, so a refusal writes
-// nothing.
-constexpr double precheck_above = -1.0;
-
 // Before the first write: hold the resource's settings still until commit,
 // and say whether they are still the ones the check used.
 struct SettingsLock {
@@ -222,8 +216,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         SettingsLock sl = {req->key, &res};
         if (direct) {
             DirectArgs da = {&di, req, t.blocked, false};
-            admit_insert(&t, spec_insert, spec_decide, &da, recent_conflicts > precheck_above, &ar, lock_settings,
-                         &sl);
+            admit_insert(&t, spec_insert, spec_decide, &da, &ar, lock_settings, &sl);
         } else {
             InsertArgs ia = {req, t.blocked};
             admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);

@@ -4,12 +4,45 @@
 // transactions and tells whose outcome each one depends on.
 #include "glue.hpp"
 
+extern "C" {
+#include "utils/inval.h"
+#include "utils/syscache.h"
+}
+
 namespace sgpg {
 
+namespace {
+
+// Relation OIDs by name, looked up once (two catalog lookups per relation
+// per call otherwise) and forgotten on any change to pg_class, so a dropped
+// and re-created extension is found again.
+struct KnownRel {
+    char name[NAMEDATALEN];
+    Oid oid;
+};
+KnownRel known_rels[16];
+int n_known_rels = 0;
+bool known_rels_callback = false;
+
+void forget_known_rels(Datum, int, uint32) { n_known_rels = 0; }
+
+}  // namespace
+
 Oid slotguard_relation(const char* name) {
+    for (int i = 0; i < n_known_rels; ++i)
+        if (strcmp(known_rels[i].name, name) == 0) return known_rels[i].oid;
+    if (!known_rels_callback) {
+        CacheRegisterSyscacheCallback(RELOID, forget_known_rels, (Datum)0);
+        known_rels_callback = true;
+    }
     Oid nsp = get_namespace_oid("slotguard", false);
     Oid rel = get_relname_relid(name, nsp);
     if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
+    if (n_known_rels < (int)lengthof(known_rels) && strlen(name) < NAMEDATALEN) {
+        strcpy(known_rels[n_known_rels].name, name);
+        known_rels[n_known_rels].oid = rel;
+        ++n_known_rels;
+    }
     return rel;
 }
 

@@ -201,13 +201,13 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
 // One new row, admitted without a subtransaction the way INSERT ... ON
 // CONFLICT does it (docs/concurrency.md): `insert` writes the row as a
 // speculative insertion with `token` (and its index entries) and returns its
-// tid; `decide` then keeps it (true) or kills it (false). `precheck` scans
-// before writing (cheaper when the row is likely refused). The caller makes
-// the result row from what it wrote.
+// tid; `decide` then keeps it (true) or kills it (false). The caller makes
+// the result row from what it wrote. As in admit_write, the first scan runs
+// before anything is written, so a refusal writes nothing.
 typedef void (*SpecInsertFn)(void* arg, uint32 token, ItemPointer tid);
 typedef void (*SpecDecideFn)(void* arg, bool keep);
-void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, bool precheck,
-                  AdmitResult* result, BeforeWriteFn before_write = NULL, void* before_arg = NULL);
+void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
+                  BeforeWriteFn before_write = NULL, void* before_arg = NULL);
 // The same check for a row already written by a plain INSERT/UPDATE
 // (trigger): waits out pending writers, returns false on conflict.
 bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);

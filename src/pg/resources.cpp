@@ -17,11 +17,7 @@ void lock_resource(text* key, LOCKMODE mode) {
 
 namespace {
 
-Oid resource_oid(const char* name) {
-    Oid rel = get_relname_relid(name, get_namespace_oid("slotguard", false));
-    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
-    return rel;
-}
+Oid resource_oid(const char* name) { return slotguard_relation(name); }
 
 // One primary-key probe with the latest snapshot (cheaper than SPI on the
 // booking hot path).
