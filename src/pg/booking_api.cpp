@@ -21,6 +21,11 @@ namespace {
 double recent_conflicts = 0.0;
 constexpr double conflict_weight = 1.0 / 16;
 
+// The neighbourhood costs little more to read than the booking's own range
+// (the index descent dominates), while a refusal found by a narrow scan
+// needs a second scan: read it once one call in five or so is refused.
+constexpr double wide_first_above = 0.2;
+
 void note_outcome(bool conflict) {
     recent_conflicts += conflict_weight * ((conflict ? 1.0 : 0.0) - recent_conflicts);
 }
@@ -212,7 +217,8 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
         t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
                         req->seats, res.capacity, NULL};
-        if (max_suggestions > 0 && recent_conflicts > 0.5) t.precheck_probe = suggestion_window(req->range, &res);
+        if (max_suggestions > 0 && recent_conflicts > wide_first_above)
+            t.precheck_probe = suggestion_window(req->range, &res);
         SettingsLock sl = {req->key, &res};
         if (direct) {
             DirectArgs da = {&di, req, t.blocked, false};

@@ -86,6 +86,9 @@ AttrNumber column_of(TupleDesc desc, const char* name);
 typedef void (*DirtyVisitor)(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token);
 void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                 DirtyVisitor visit, void* arg);
+// Whether `key` holds a large share of the rows of column `attnum` (by the
+// table's statistics); only steers the order of a scan's keys.
+bool key_is_common(Relation heap, AttrNumber attnum, text* key);
 void append_occupant(Occupants* out, const sg::Occupant& o);
 void mark_pending(sg::Occupant* o, TransactionId pending, uint32 spec_token);
 void close_rels(GuardedRels* rels, LOCKMODE mode);
