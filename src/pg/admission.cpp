@@ -1,8 +1,10 @@
 // Admission of writes to a guarded table under concurrency.
 //
-// Modelled on check_exclusion_or_unique_constraint (execIndexing.c), with
-// capacity instead of uniqueness and a subtransaction instead of
-// speculative insertion (docs/concurrency.md has the argument):
+// Modelled on check_exclusion_or_unique_constraint (execIndexing.c) and
+// INSERT ... ON CONFLICT, with capacity instead of uniqueness
+// (docs/concurrency.md has the argument). A new booking is admitted by
+// admit_insert as a speculative insertion (see there); writes that update
+// rows or touch several tables by admit_write, in a subtransaction:
 //
 //   1. Scan the competing rows with a dirty snapshot. A conflict with rows
 //      that are certain (committed or ours) is refused before anything is
@@ -242,6 +244,10 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
     }
 }
 
+// The speculative loop: pre-check, write the row with a speculative token,
+// recheck; keep it, kill it, or (only for younger speculative inserters)
+// wait for their decision and recheck. Killing needs no subtransaction
+// (heap_abort_speculative makes the row dead to everyone at once).
 void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
                   BeforeWriteFn before_write, void* before_arg) {
     result->row = (Datum)0;
