@@ -22,6 +22,10 @@ struct Occupant {
     // Top-level transaction id of pending_xid, used for the wait/back-out
     // priority (lower top-level xid wins). 0 when certain.
     Xid pending_top_xid = 0;
+    // Non-zero while the pending writer's row is a speculative insertion
+    // (the writer has not decided yet whether to keep it): waiting for that
+    // decision is short and never part of a wait cycle.
+    std::uint32_t spec_token = 0;
 };
 
 }  // namespace sg

@@ -21,6 +21,11 @@ namespace {
 double recent_conflicts = 0.0;
 constexpr double conflict_weight = 1.0 / 16;
 
+// The neighbourhood costs little more to read than the booking's own range
+// (the index descent dominates), while a refusal found by a narrow scan
+// needs a second scan: read it once one call in five or so is refused.
+constexpr double wide_first_above = 0.2;
+
 void note_outcome(bool conflict) {
     recent_conflicts += conflict_weight * ((conflict ? 1.0 : 0.0) - recent_conflicts);
 }
@@ -39,7 +44,8 @@ struct BookRequest {
 
 struct BookOutcome {
     bool booked;
-    Datum row;  // slotguard.booking, in the caller's memory context
+    int64 id;
+    Datum row;  // slotguard.booking, in the caller's memory context (0 if not asked for)
     ArrayType* conflicts;
     ArrayType* suggestions;
 };
@@ -90,6 +96,7 @@ bool find_idempotent(const BookRequest* req, BookOutcome* out) {
                         errhint("Use a new key for a different booking.")));
     out->booked = true;
     out->row = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), false, -1);
+    out->id = booking_id_of(out->row);
     return true;
 }
 
@@ -124,6 +131,45 @@ void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     take_returning(&tids[0], row);
 }
 
+// The direct (no SPI, no subtransaction) path: see booking_insert.cpp.
+struct DirectArgs {
+    DirectInsert* d;
+    const BookRequest* req;
+    Datum blocked;
+    bool formed;  // the row is formed on the first write (a refusal uses no id)
+};
+
+void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked);
+
+void spec_insert(void* arg, uint32 token, ItemPointer tid) {
+    DirectArgs* a = (DirectArgs*)arg;
+    if (!a->formed) {
+        form_booking(a->d, a->req, a->blocked);
+        a->formed = true;
+    }
+    direct_insert_speculative(a->d, token, tid);
+}
+void spec_decide(void* arg, bool keep) { direct_insert_decide(((DirectArgs*)arg)->d, keep); }
+
+void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked) {
+    BookingValues bv;
+    bv.key = r->key;
+    bv.during = r->during;
+    bv.seats = r->seats;
+    bv.status = r->hold ? "held" : "confirmed";
+    bv.holder = r->holder;
+    bv.idem = r->idem;
+    bv.has_expires = r->hold != NULL;
+    bv.expires = r->hold ? DatumGetTimestampTz(DirectFunctionCall2(
+                               timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                               PointerGetDatum(r->hold)))
+                         : 0;
+    bv.has_metadata = r->has_metadata;
+    bv.metadata = r->metadata;
+    bv.blocked = blocked;
+    direct_insert_form(d, &bv);
+}
+
 // Before the first write: hold the resource's settings still until commit,
 // and say whether they are still the ones the check used.
 struct SettingsLock {
@@ -146,6 +192,7 @@ bool lock_settings(void* arg) {
 void book(const BookRequest* req, bool raise, BookOutcome* out) {
     MemoryContext caller = CurrentMemoryContext;
     out->booked = false;
+    out->id = 0;
     out->row = (Datum)0;
     out->conflicts = out->suggestions = NULL;
     SPI_connect();
@@ -159,6 +206,10 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     ResourceInfo res = read_resource(req->key, true);
     BookingRels rels;
     open_booking(&rels, RowExclusiveLock);
+    // A call with an idempotency key goes through SPI in a subtransaction:
+    // a concurrent duplicate key must be caught, not abort the transaction.
+    DirectInsert di;
+    bool direct = req->idem == NULL && direct_insert_begin(&di, rels.heap);
     AdmitTarget t;
     AdmitResult ar;
     for (;;) {
@@ -166,16 +217,31 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
         t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
                         req->seats, res.capacity, NULL};
-        if (max_suggestions > 0 && recent_conflicts > 0.5) t.precheck_probe = suggestion_window(req->range, &res);
-        InsertArgs ia = {req, t.blocked};
+        if (max_suggestions > 0 && recent_conflicts > wide_first_above)
+            t.precheck_probe = suggestion_window(req->range, &res);
         SettingsLock sl = {req->key, &res};
-        admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);
+        if (direct) {
+            DirectArgs da = {&di, req, t.blocked, false};
+            admit_insert(&t, spec_insert, spec_decide, &da, &ar, lock_settings, &sl);
+        } else {
+            InsertArgs ia = {req, t.blocked};
+            admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);
+        }
         if (ar.outcome != ADMIT_RETRY) break;
     }
     note_outcome(ar.outcome == ADMIT_CONFLICT);
-    if (ar.outcome == ADMIT_OK) {
+    if (ar.outcome == ADMIT_OK && direct) {
+        out->booked = true;
+        out->id = di.id;
+        if (raise) {
+            MemoryContext spi = MemoryContextSwitchTo(caller);
+            out->row = direct_insert_row(&di);
+            MemoryContextSwitchTo(spi);
+        }
+    } else if (ar.outcome == ADMIT_OK) {
         out->booked = true;
         out->row = ar.row;
+        out->id = booking_id_of(ar.row);
     } else if (ar.outcome == ADMIT_DUPLICATE_KEY) {
         if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
     } else {
@@ -191,6 +257,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         out->suggestions = range_array(alts, n_alts);
         MemoryContextSwitchTo(spi);
     }
+    if (direct) direct_insert_end(&di);
     close_booking(&rels, RowExclusiveLock);
     SPI_finish();
 }
@@ -259,7 +326,7 @@ extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
         Datum v[3];
         bool nulls[3] = {false, false, false};
         if (out.booked) {
-            v[0] = Int64GetDatum(booking_id_of(out.row));
+            v[0] = Int64GetDatum(out.id);
             v[1] = PointerGetDatum(int8_array(NULL, 0));
             v[2] = PointerGetDatum(range_array(NULL, 0));
         } else {

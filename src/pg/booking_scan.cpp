@@ -16,7 +16,7 @@ struct BookingVisit {
     Occupants* out;
 };
 
-void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending) {
+void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     BookingVisit* v = (BookingVisit*)arg;
     bool isnull;
     Datum status = slot_getattr(slot, v->c_status, &isnull);
@@ -29,7 +29,7 @@ void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending) {
     o.id = DatumGetInt64(slot_getattr(slot, v->c_id, &isnull));
     o.seats = DatumGetInt32(slot_getattr(slot, v->c_seats, &isnull));
     o.blocked = span_of(decode_range(slot_getattr(slot, v->c_blocked, &isnull)));
-    mark_pending(&o, pending);
+    mark_pending(&o, pending, spec_token);
     append_occupant(v->out, o);
 }
 

@@ -81,12 +81,16 @@ Oid slotguard_relation(const char* name);
 AttrNumber column_of(TupleDesc desc, const char* name);
 // Called for every row of `key` whose range overlaps `probe` (all rows of
 // `key` when has_probe is false), read with a dirty snapshot; `pending` is
-// the in-progress transaction that decides the row, or invalid.
-typedef void (*DirtyVisitor)(void* arg, TupleTableSlot* slot, TransactionId pending);
+// the in-progress transaction that decides the row, or invalid; spec_token
+// is non-zero while the row is an undecided speculative insertion.
+typedef void (*DirtyVisitor)(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token);
 void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                 DirtyVisitor visit, void* arg);
+// Whether `key` holds a large share of the rows of column `attnum` (by the
+// table's statistics); only steers the order of a scan's keys.
+bool key_is_common(Relation heap, AttrNumber attnum, text* key);
 void append_occupant(Occupants* out, const sg::Occupant& o);
-void mark_pending(sg::Occupant* o, TransactionId pending);
+void mark_pending(sg::Occupant* o, TransactionId pending, uint32 spec_token);
 void close_rels(GuardedRels* rels, LOCKMODE mode);
 
 // --- the booking table (booking_scan.cpp) ---------------------------------
@@ -96,6 +100,42 @@ inline void close_booking(BookingRels* rels, LOCKMODE mode) { close_rels(rels, m
 // them when has_probe is false); `exclude` (may be NULL) is skipped.
 void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                        Occupants* out);
+
+// --- writing a new booking without SPI (booking_insert.cpp) ----------------
+struct BookingValues {
+    text* key;
+    Datum during;
+    int seats;
+    const char* status;
+    text* holder;  // may be NULL
+    text* idem;    // may be NULL
+    bool has_expires;
+    TimestampTz expires;
+    bool has_metadata;
+    Datum metadata;
+    Datum blocked;
+};
+struct DirectInsert {
+    Relation rel;
+    EState* estate;
+    ResultRelInfo* rri;
+    TupleTableSlot* slot;
+    HeapTuple tuple;  // the row as formed (never the in-page version)
+    int64 id;
+};
+// False when the table has something only an SQL INSERT reproduces (another
+// INSERT trigger, row-level security, an unknown CHECK constraint, a
+// generated column): use SPI then.
+bool direct_insert_begin(DirectInsert* d, Relation rel);
+// Forms the row: the given values, the table's defaults for the rest.
+void direct_insert_form(DirectInsert* d, const BookingValues* bv);
+// Inserts the formed row with a speculative token, and its index entries.
+void direct_insert_speculative(DirectInsert* d, uint32 token, ItemPointer tid);
+// Confirms (keep) or kills the speculative row.
+void direct_insert_decide(DirectInsert* d, bool keep);
+// The formed row as a slotguard.booking datum (current memory context).
+Datum direct_insert_row(DirectInsert* d);
+void direct_insert_end(DirectInsert* d);
 
 // --- locked bookings (booking_api.cpp) --------------------------------------
 // A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
@@ -161,6 +201,16 @@ typedef bool (*BeforeWriteFn)(void* arg);
 // invariant (or known to break it, which undoes them all).
 void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result,
                  BeforeWriteFn before_write = NULL, void* before_arg = NULL);
+// One new row, admitted without a subtransaction the way INSERT ... ON
+// CONFLICT does it (docs/concurrency.md): `insert` writes the row as a
+// speculative insertion with `token` (and its index entries) and returns its
+// tid; `decide` then keeps it (true) or kills it (false). The caller makes
+// the result row from what it wrote. As in admit_write, the first scan runs
+// before anything is written, so a refusal writes nothing.
+typedef void (*SpecInsertFn)(void* arg, uint32 token, ItemPointer tid);
+typedef void (*SpecDecideFn)(void* arg, bool keep);
+void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
+                  BeforeWriteFn before_write = NULL, void* before_arg = NULL);
 // The same check for a row already written by a plain INSERT/UPDATE
 // (trigger): waits out pending writers, returns false on conflict.
 bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);

@@ -25,7 +25,7 @@ void remember_key(EntryRels* e, char* key) {
     e->keys[e->n_keys++] = key;
 }
 
-void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending) {
+void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     EntryVisit* v = (EntryVisit*)arg;
     bool isnull;
     sg::Occupant o;
@@ -33,7 +33,7 @@ void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending) {
     remember_key(v->e, TextDatumGetCString(slot_getattr(slot, v->c_row_key, &isnull)));
     o.seats = DatumGetInt32(slot_getattr(slot, v->c_seats, &isnull));
     o.blocked = span_of(decode_range(slot_getattr(slot, v->c_blocked, &isnull)));
-    mark_pending(&o, pending);
+    mark_pending(&o, pending, spec_token);
     append_occupant(v->out, o);
 }
 

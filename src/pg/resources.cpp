@@ -2,6 +2,10 @@
 #include "glue.hpp"
 #include "spi_plans.hpp"
 
+extern "C" {
+#include "storage/bufmgr.h"
+}
+
 namespace sgpg {
 
 void lock_resource(text* key, LOCKMODE mode) {
@@ -17,39 +21,71 @@ void lock_resource(text* key, LOCKMODE mode) {
 
 namespace {
 
-Oid resource_oid(const char* name) {
-    Oid rel = get_relname_relid(name, get_namespace_oid("slotguard", false));
-    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
-    return rel;
+Oid resource_oid(const char* name) { return slotguard_relation(name); }
+
+void decode_settings(TupleTableSlot* slot, ResourceInfo* info) {
+    TupleDesc desc = slot->tts_tupleDescriptor;
+    bool isnull;
+    info->found = true;
+    info->capacity = DatumGetInt32(slot_getattr(slot, column_of(desc, "capacity"), &isnull));
+    info->before_us = interval_micros(DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_before"), &isnull)),
+                                      "buffer_before");
+    info->after_us = interval_micros(DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_after"), &isnull)),
+                                     "buffer_after");
 }
 
-// One primary-key probe with the latest snapshot (cheaper than SPI on the
-// booking hot path).
+// Where each recently read resource row was, by a hash of its key: a row
+// still there, visible to the latest snapshot and with the same key is that
+// resource's current row (a change or a delete leaves an invisible version
+// behind), so a hit needs no index probe. A miss just probes the index.
+struct RowHint {
+    Oid relid;
+    uint32 hash;
+    ItemPointerData tid;
+};
+RowHint row_hints[4096];
+
+bool fetch_by_hint(Relation heap, text* key, uint32 h, Snapshot snap, TupleTableSlot* slot) {
+    const RowHint* hint = &row_hints[h % lengthof(row_hints)];
+    if (hint->relid != RelationGetRelid(heap) || hint->hash != h) return false;
+    // A hint past the end of a truncated table must not be read.
+    if (ItemPointerGetBlockNumber(&hint->tid) >= RelationGetNumberOfBlocks(heap)) return false;
+    ItemPointerData tid = hint->tid;
+    if (!table_tuple_fetch_row_version(heap, &tid, snap, slot)) return false;
+    bool isnull;
+    text* k = DatumGetTextPP(slot_getattr(slot, column_of(slot->tts_tupleDescriptor, "key"), &isnull));
+    return !isnull && VARSIZE_ANY_EXHDR(k) == VARSIZE_ANY_EXHDR(key) &&
+           memcmp(VARDATA_ANY(k), VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)) == 0;
+}
+
+// The resource's row read with the latest snapshot (cheaper than SPI on the
+// booking hot path): by its last known place, else by a primary-key probe.
 bool fetch_resource(text* key, ResourceInfo* info) {
     Relation heap = table_open(resource_oid("resource"), AccessShareLock);
-    Relation idx = index_open(resource_oid("resource_pkey"), AccessShareLock);
     Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
-    ScanKeyData k;
-    ScanKeyEntryInitialize(&k, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
-                           PointerGetDatum(key));
-    IndexScanDesc scan = index_beginscan(heap, idx, snap, 1, 0);
-    index_rescan(scan, &k, 1, NULL, 0);
     TupleTableSlot* slot = table_slot_create(heap, NULL);
-    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
-    if (found) {
-        TupleDesc desc = RelationGetDescr(heap);
-        bool isnull;
-        info->found = true;
-        info->capacity = DatumGetInt32(slot_getattr(slot, column_of(desc, "capacity"), &isnull));
-        info->before_us = interval_micros(
-            DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_before"), &isnull)), "buffer_before");
-        info->after_us = interval_micros(
-            DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_after"), &isnull)), "buffer_after");
+    uint32 h = hash_any((const unsigned char*)VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+    bool found = fetch_by_hint(heap, key, h, snap, slot);
+    if (!found) {
+        Relation idx = index_open(resource_oid("resource_pkey"), AccessShareLock);
+        ScanKeyData k;
+        ScanKeyEntryInitialize(&k, 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
+                               PointerGetDatum(key));
+        IndexScanDesc scan = index_beginscan(heap, idx, snap, 1, 0);
+        index_rescan(scan, &k, 1, NULL, 0);
+        found = index_getnext_slot(scan, ForwardScanDirection, slot);
+        if (found) {
+            RowHint* hint = &row_hints[h % lengthof(row_hints)];
+            hint->relid = RelationGetRelid(heap);
+            hint->hash = h;
+            hint->tid = slot->tts_tid;
+        }
+        index_endscan(scan);
+        index_close(idx, AccessShareLock);
     }
+    if (found) decode_settings(slot, info);
     ExecDropSingleTupleTableSlot(slot);
-    index_endscan(scan);
     UnregisterSnapshot(snap);
-    index_close(idx, AccessShareLock);
     table_close(heap, AccessShareLock);
     return found;
 }

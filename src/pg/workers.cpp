@@ -62,7 +62,7 @@ struct WorkerVisit {
     Occupants* out;
 };
 
-void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending) {
+void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     WorkerVisit* v = (WorkerVisit*)arg;
     bool isnull;
     sg::Occupant o;
@@ -70,7 +70,7 @@ void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending) {
     if (!booking_holds_workers(&v->lookup, o.id)) return;
     o.seats = 1;
     o.blocked = span_of(decode_range(slot_getattr(slot, v->c_during, &isnull)));
-    mark_pending(&o, pending);
+    mark_pending(&o, pending, spec_token);
     append_occupant(v->out, o);
 }
 
