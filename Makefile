@@ -33,3 +33,9 @@ include $(PGXS)
 override CXXFLAGS += $(PG_CXXFLAGS)
 
 -include $(OBJS:.o=.d)
+
+# The coordinator package (proxy/, SQL only) installs with the extension.
+install: install-proxy
+install-proxy:
+	$(MAKE) -C proxy install PG_CONFIG=$(PG_CONFIG)
+.PHONY: install-proxy

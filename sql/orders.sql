@@ -32,12 +32,13 @@ $$;
 CREATE FUNCTION pg_temp.ord_violates(q text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     constraint_name text;
+    detail text;
 BEGIN
     EXECUTE q;
     RETURN 'ok';
 EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-    RETURN SQLSTATE || ': ' || coalesce(constraint_name, SQLERRM);
+    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME, detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || coalesce(constraint_name, SQLERRM) || coalesce(' - ' || nullif(detail, ''), '');
 END
 $$;
 
@@ -246,6 +247,8 @@ SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET lease_expires_at = cla
 SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET ready_at = now() WHERE key = 'ord:n-p'$$) AS pending_with_ready_at;
 SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET status = 'shipped' WHERE key = 'ord:n-f'$$) AS unknown_status;
 SELECT pg_temp.ord_violates($$INSERT INTO slotguard.orders (key) VALUES (' ')$$) AS blank_key;
+SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET claimant = '  ' WHERE key = 'ord:n-a'$$) AS blank_claimant;
+SELECT pg_temp.ord_violates($$UPDATE slotguard.orders SET ready_at = NULL WHERE key = 'ord:n-f'$$) AS ready_without_ready_at;
 -- A consistent direct write is allowed (a plain INSERT is a pending order).
 SELECT pg_temp.ord_violates($$INSERT INTO slotguard.orders (key) VALUES ('ord:direct')$$) AS direct_insert;
 SELECT * FROM pg_temp.ord('ord:direct');
@@ -259,7 +262,7 @@ SELECT p.proname, p.prosecdef, p.proconfig, p.proisstrict,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
 FROM pg_proc p
 WHERE p.pronamespace = 'slotguard'::regnamespace
-  AND p.proname IN ('add_order', 'set_order_ready', 'claim_order', 'claim_next_order', 'release_order', 'complete_order')
+  AND p.proname IN ('add_order', 'set_order_ready', 'claim_order', 'try_claim_order', 'claim_next_order', 'release_order', 'complete_order')
 ORDER BY p.proname;
 SELECT has_table_privilege('public', 'slotguard.orders', 'SELECT') AS public_select,
        has_table_privilege('public', 'slotguard.orders', 'INSERT, UPDATE, DELETE, TRUNCATE') AS public_write;
@@ -276,6 +279,27 @@ SELECT key, status, claimant FROM slotguard.complete_order('ord:n-f', 'driver-f'
 RESET ROLE;
 RESET search_path;
 DROP ROLE regress_ord_driver;
+
+-- ---------------------------------------------------------------------------
+-- try_claim_order: losing to another claimant returns NULL, no error; every
+-- other outcome is claim_order's.
+-- ---------------------------------------------------------------------------
+SELECT key FROM slotguard.add_order('ord:try-1');
+SELECT key, status, claimant FROM slotguard.try_claim_order('ord:try-1', 'driver-a');
+SELECT slotguard.try_claim_order('ord:try-1', 'driver-b') IS NULL AS lost_is_null;
+SELECT key, status, claimant FROM slotguard.try_claim_order('ord:try-1', 'driver-a');  -- idempotent retry
+SELECT claimant FROM slotguard.orders WHERE key = 'ord:try-1';
+SELECT key FROM slotguard.add_order('ord:try-2', ready => false);
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-2', 'driver-a')$$) AS not_ready;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-none', 'driver-a')$$) AS not_found;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-1', '  ')$$) AS blank_claimant;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order(NULL, 'driver-a')$$) AS null_key;
+SELECT pg_temp.ord_try($$SELECT slotguard.try_claim_order('ord:try-1', 'driver-a', '-1 hour')$$) AS bad_lease;
+-- An expired lease can be taken over, as with claim_order.
+SELECT key FROM slotguard.add_order('ord:try-3');
+SELECT claimant FROM slotguard.try_claim_order('ord:try-3', 'driver-a', '1 millisecond');
+SELECT pg_sleep(0.01);
+SELECT claimant FROM slotguard.try_claim_order('ord:try-3', 'driver-b');
 
 -- ---------------------------------------------------------------------------
 -- Clean up: no order of this file is left behind.

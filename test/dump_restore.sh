@@ -61,4 +61,20 @@ state=$(cluster_psql -d dst -At -c "
 again=$(cluster_psql -d dst -At -c "SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', idempotency_key => 'k1')")
 [[ "$again" == 2 ]] || fail "idempotency key k1 returned booking $again, expected 2"
 
+# A shard (docs/scale-out.md): the dump keeps shard_config and the id
+# sequence's position but not its step; configure_shard again mends it.
+cluster_psql -c "CREATE DATABASE shard_src" -c "CREATE DATABASE shard_dst"
+cluster_psql -d shard_src -q -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE" \
+    -c "SELECT slotguard.configure_shard(1, 4)" \
+    -c "SELECT slotguard.book_slot('acme:room', '[2030-01-01 10:00+00,2030-01-01 11:00+00)')" >/dev/null
+cluster_as_pg "$PG_BINDIR/pg_dump" -h "$PGHOST" -p "$PGPORT" -U postgres -Fc -f "$CLUSTER_DIR/shard.dump" shard_src
+cluster_as_pg "$PG_BINDIR/pg_restore" -h "$PGHOST" -p "$PGPORT" -U postgres --exit-on-error -d shard_dst "$CLUSTER_DIR/shard.dump" \
+    || fail "pg_restore of a shard reported errors"
+info=$(cluster_psql -d shard_dst -At -c "SELECT shard_number || '/' || shard_count || ' ' || ids_route_here FROM slotguard.shard_info()")
+[[ $info == "1/4 false" ]] || fail "restored shard: shard_info says '$info', expected '1/4 false' (step lost)"
+cluster_psql -d shard_dst -q -c "SELECT slotguard.configure_shard(1, 4)" >/dev/null
+next=$(cluster_psql -d shard_dst -At -c "SELECT id FROM slotguard.book_slot('acme:room', '[2030-01-01 11:00+00,2030-01-01 12:00+00)')")
+[[ $next -eq 5 ]] || fail "restored shard made booking id $next after configure_shard, expected 5 (1 mod 4)"
+echo "dump_restore: a restored shard keeps its place; configure_shard again restores its id step"
+
 echo "dump_restore: OK"

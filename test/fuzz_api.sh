@@ -49,7 +49,8 @@ DECLARE
     'reschedule_booking(%b, %r)', 'free_slots(%t, %r, %iv, %iv, %i)', 'availability(%t, %r)',
     'assign_workers(%b, %a, %t, %t)', 'unassign_worker(%b, %t)', 'worker_schedule(%t, %r)',
     'add_order(%t, %t, %o, %j)', 'set_order_ready(%t)', 'claim_order(%t, %t, %iv)',
-    'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)'];
+    'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)',
+    'try_claim_order(%t, %t, %iv)', 'configure_shard(%i, %i)', 'tenant_of(%t)', 'shard_info()'];
   c text; q text; st text; msg text;
 BEGIN
   FOR round IN 1 .. current_setting('fuzz.rounds')::int LOOP

@@ -17,6 +17,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(sg_add_order);
 PG_FUNCTION_INFO_V1(sg_set_order_ready);
 PG_FUNCTION_INFO_V1(sg_claim_order);
+PG_FUNCTION_INFO_V1(sg_try_claim_order);
 PG_FUNCTION_INFO_V1(sg_claim_next_order);
 PG_FUNCTION_INFO_V1(sg_release_order);
 PG_FUNCTION_INFO_V1(sg_complete_order);
@@ -219,34 +220,60 @@ extern "C" Datum sg_set_order_ready(PG_FUNCTION_ARGS) {
     PG_RETURN_DATUM(row);
 }
 
-extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
+namespace sgpg {
+namespace {
+
+// claim_order and try_claim_order: the claimed order in *row, or false when
+// another claimant holds it (55P03 for claim_order, NULL for
+// try_claim_order). Every other refusal raises.
+bool claim(FunctionCallInfo fcinfo, Datum* row) {
     text* key = key_arg(fcinfo);
     text* claimant = nonblank_text_arg(fcinfo, 1, "claimant");
     TimestampTz expires = 0;
     bool has_lease = lease_arg(fcinfo, 2, &expires);
     Datum v[3] = {PointerGetDatum(key), PointerGetDatum(claimant), TimestampTzGetDatum(expires)};
     const char* nulls = has_lease ? "   " : "  n";
-    Datum row;
+    bool won = true;
     SPI_connect();
     for (int attempt = 1;; ++attempt) {
-        if (write_order(ORDER_CLAIM, v, nulls, &row)) break;
+        if (write_order(ORDER_CLAIM, v, nulls, row)) break;
         OrderState s = read_order(key);
         if (!s.found) raise_not_found(key);
         if (held_by(s, claimant) && !s.lease_expired) {
             // The caller's own live claim: an idempotent retry gets it back
             // as it is. The lease is not extended, so retrying can never
             // keep an order forever.
-            row = s.row;
+            *row = s.row;
             break;
         }
         if (claimable(s) && attempt < max_attempts) {
             CHECK_FOR_INTERRUPTS();
             continue;  // released (or added) after the write's snapshot
         }
-        if (is(s, "claimed") || claimable(s)) raise_already_claimed(key);
+        if (is(s, "claimed") || claimable(s)) {
+            won = false;
+            break;
+        }
         raise_wrong_state(key, s);
     }
     SPI_finish();
+    return won;
+}
+
+}  // namespace
+}  // namespace sgpg
+
+extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
+    Datum row = (Datum)0;
+    if (!claim(fcinfo, &row)) raise_already_claimed(key_arg(fcinfo));
+    PG_RETURN_DATUM(row);
+}
+
+// Losing is the common outcome of a contended claim: no error, no aborted
+// transaction (or subtransaction in the caller) to pay for.
+extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
+    Datum row = (Datum)0;
+    if (!claim(fcinfo, &row)) PG_RETURN_NULL();
     PG_RETURN_DATUM(row);
 }
 

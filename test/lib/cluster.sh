@@ -107,8 +107,42 @@ cluster_start() {
         chown postgres: "$dir"
     fi
     chmod 700 "$dir"
+    _cluster_boot "$dir" "$CLUSTER_DATA" "$CLUSTER_LOG" "$@" || return 1
+    export PGHOST=127.0.0.1 PGPORT=$_CLUSTER_BOOT_PORT PGUSER=postgres PGDATABASE=postgres
+}
 
-    if ! cluster_as_pg "$PG_BINDIR/initdb" -D "$CLUSTER_DATA" -A trust -U postgres \
+# More clusters next to the first (which must be running), for tests that
+# need several servers (test/scale_out.sh): cluster_start_extra NAME [conf
+# lines...] starts one in $CLUSTER_DIR/NAME and sets CLUSTER_EXTRA_PORT. It
+# is stopped at exit, before the first; cluster_crash_extra NAME kills it.
+cluster_start_extra() {
+    local name=$1 dir
+    shift
+    [[ -n ${CLUSTER_DIR:-} ]] || { echo "cluster.sh: cluster_start first" >&2; return 1; }
+    dir=$CLUSTER_DIR/$name
+    cluster_as_pg mkdir -m 700 "$dir"
+    _cluster_boot "$dir" "$dir/data" "$dir/postgres.log" "$@" || return 1
+    CLUSTER_EXTRA_PORT=$_CLUSTER_BOOT_PORT
+    cluster_at_exit "_cluster_stop_extra $name"
+}
+
+cluster_crash_extra() {
+    cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/$1/data" -m immediate -w stop >/dev/null
+}
+
+_cluster_stop_extra() {
+    local data=$CLUSTER_DIR/$1/data
+    [[ -f $data/postmaster.pid ]] || return 0
+    cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+        cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+}
+
+# initdb into DATA (inside DIR, owned by the cluster's OS user), write our
+# settings, start on a free port; the port is left in _CLUSTER_BOOT_PORT.
+_cluster_boot() {
+    local dir=$1 data=$2 log=$3
+    shift 3
+    if ! cluster_as_pg "$PG_BINDIR/initdb" -D "$data" -A trust -U postgres \
         --no-sync --locale=C --encoding=UTF8 >"$dir/initdb.log" 2>&1; then
         echo "cluster.sh: initdb failed:" >&2
         cat "$dir/initdb.log" >&2
@@ -127,23 +161,23 @@ cluster_start() {
         echo "log_line_prefix = '%m [%p] %q%a '"
         local line
         for line in "$@"; do echo "$line"; done
-    } | cluster_as_pg tee -a "$CLUSTER_DATA/postgresql.conf" >/dev/null
+    } | cluster_as_pg tee -a "$data/postgresql.conf" >/dev/null
 
     # Another process may grab the port between probe and bind: retry a few.
     local attempt port
     for attempt in 1 2 3 4 5; do
         port=$(_cluster_pick_port) || return 1
-        echo "port = $port" | cluster_as_pg tee -a "$CLUSTER_DATA/postgresql.conf" >/dev/null
-        if cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DATA" -l "$CLUSTER_LOG" \
+        echo "port = $port" | cluster_as_pg tee -a "$data/postgresql.conf" >/dev/null
+        if cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$data" -l "$log" \
             -w -t 60 start >/dev/null 2>&1; then
-            export PGHOST=127.0.0.1 PGPORT=$port PGUSER=postgres PGDATABASE=postgres
+            _CLUSTER_BOOT_PORT=$port
             return 0
         fi
         echo "cluster.sh: start on port $port failed (attempt $attempt), retrying" >&2
-        tail -n 5 "$CLUSTER_LOG" >&2 2>/dev/null || true
+        tail -n 5 "$log" >&2 2>/dev/null || true
     done
     echo "cluster.sh: could not start the cluster; log follows" >&2
-    cat "$CLUSTER_LOG" >&2 2>/dev/null || true
+    cat "$log" >&2 2>/dev/null || true
     return 1
 }
 
