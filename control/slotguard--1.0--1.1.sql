@@ -164,3 +164,22 @@ ALTER TABLE slotguard.orders
     DROP CONSTRAINT orders_ready_consistency,
     ADD CONSTRAINT orders_rules
         CHECK (slotguard.order_row_ok(key, status, claimant, claimed_at, lease_expires_at, ready_at));
+
+-- ---------------------------------------------------------------------------
+-- Guard entries indexed by a 64-bit hash of their key instead of the key
+-- text: GiST on text (btree_gist) spent most of a guarded insert comparing
+-- and merging text prefixes (src/pg/entry_hash.cpp). The scans still
+-- compare entry_key, so equal hashes of different keys never mix.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION slotguard.entry_hash(entry_key text)
+RETURNS bigint
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_entry_hash';
+COMMENT ON FUNCTION slotguard.entry_hash(text) IS
+    'FNV-1a hash of a guard entry key: the first column of the guard entries'' GiST index.';
+REVOKE ALL ON FUNCTION slotguard.entry_hash(text) FROM PUBLIC;
+
+ALTER TABLE slotguard.guard_entry
+    ADD COLUMN entry_hash bigint NOT NULL GENERATED ALWAYS AS (slotguard.entry_hash(entry_key)) STORED;
+DROP INDEX slotguard.guard_entry_key_blocked_idx;
+CREATE INDEX guard_entry_hash_blocked_idx ON slotguard.guard_entry USING gist (entry_hash, blocked);

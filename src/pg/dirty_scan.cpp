@@ -140,20 +140,26 @@ bool key_is_common(Relation heap, AttrNumber attnum, text* key) {
 
 void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                 DirtyVisitor visit, void* arg) {
-    Relation idx = rels->index;
-    ScanKeyData keys[2];
-    int nkeys = 0;
     // GiST tests an entry's keys in the order given and stops at the first
     // that fails, so the key that fails more often goes first. Usually that
     // is the resource (one among many), but on a resource that holds a
     // large share of the rows nearly every entry matches it, and the range
     // is the one that fails: the table's statistics tell which case this is.
     bool range_first = has_probe && key_is_common(rels->heap, rels->index->rd_index->indkey.values[0], key);
+    dirty_scan_eq(rels, PointerGetDatum(key), F_TEXTEQ, range_first, probe, has_probe, exclude, visit, arg);
+}
+
+void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
+                   bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg) {
+    Relation idx = rels->index;
+    ScanKeyData keys[2];
+    int nkeys = 0;
+    range_first = range_first && has_probe;
     if (range_first)
         ScanKeyEntryInitialize(&keys[nkeys++], 0, 2, RANGESTRAT_OVERLAPS, InvalidOid, idx->rd_indcollation[1],
                                F_RANGE_OVERLAPS, probe);
-    ScanKeyEntryInitialize(&keys[nkeys++], 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], F_TEXTEQ,
-                           PointerGetDatum(key));
+    ScanKeyEntryInitialize(&keys[nkeys++], 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0], key_eq,
+                           key);
     if (has_probe && !range_first)
         ScanKeyEntryInitialize(&keys[nkeys++], 0, 2, RANGESTRAT_OVERLAPS, InvalidOid, idx->rd_indcollation[1],
                                F_RANGE_OVERLAPS, probe);

@@ -86,6 +86,10 @@ AttrNumber column_of(TupleDesc desc, const char* name);
 typedef void (*DirtyVisitor)(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token);
 void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                 DirtyVisitor visit, void* arg);
+// The same scan on an index whose first column is compared with `key_eq`
+// (F_TEXTEQ, F_INT8EQ, ...); range_first puts the range key first.
+void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
+                   bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg);
 // Whether `key` holds a large share of the rows of column `attnum` (by the
 // table's statistics); only steers the order of a scan's keys.
 bool key_is_common(Relation heap, AttrNumber attnum, text* key);

@@ -116,7 +116,7 @@ void restore_role(const RoleSave* s);
 
 // --- guard entries (guard_entries.cpp) ------------------------------------
 
-// slotguard.guard_entry and its GiST (entry_key, blocked) index. `rels`
+// slotguard.guard_entry and its GiST (entry_hash, blocked) index. `rels`
 // comes first: admission hands &rels to collect_entries, which finds the
 // rest here.
 struct EntryRels {
@@ -141,6 +141,8 @@ int entry_alternatives(EntryRels* e, text* entry_key, const TsRange& during, int
 
 // "<guard id>/<resource>": the scan key of a guard's resource.
 text* make_entry_key(int32 guard_id, text* resource);
+// Its 64-bit hash, what the index holds (entry_hash.cpp).
+int64 entry_hash(text* entry_key);
 
 // Statements on guard_entry; run as the guard owner with search_path pinned.
 // They read with the latest snapshot, so that under REPEATABLE READ an

@@ -1,7 +1,9 @@
 // slotguard.guard_entry: one row per active row of a protected table, the
 // rows the admission protocol writes and scans for guards
 // (docs/concurrency.md). Scanned like slotguard.booking, with a dirty
-// snapshot on the GiST (entry_key, blocked) index; written with SPI.
+// snapshot on the GiST (entry_hash, blocked) index, keeping the rows whose
+// entry_key is the one asked for; written with SPI (entry_hash is a
+// generated column).
 #include "guard.hpp"
 #include "spi_plans.hpp"
 
@@ -11,10 +13,18 @@ namespace sgpg {
 namespace {
 
 struct EntryVisit {
-    AttrNumber c_row_key, c_blocked, c_seats;
+    AttrNumber c_row_key, c_entry_key, c_blocked, c_seats;
+    text* entry_key;  // the key asked for: rows of another key with the same hash are skipped
     EntryRels* e;
     Occupants* out;
 };
+
+bool same_key(TupleTableSlot* slot, AttrNumber col, text* want) {
+    bool isnull;
+    text* got = DatumGetTextPP(slot_getattr(slot, col, &isnull));
+    return !isnull && VARSIZE_ANY_EXHDR(got) == VARSIZE_ANY_EXHDR(want) &&
+           memcmp(VARDATA_ANY(got), VARDATA_ANY(want), VARSIZE_ANY_EXHDR(want)) == 0;
+}
 
 void remember_key(EntryRels* e, char* key) {
     if (e->n_keys == e->cap_keys) {
@@ -27,6 +37,7 @@ void remember_key(EntryRels* e, char* key) {
 
 void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     EntryVisit* v = (EntryVisit*)arg;
+    if (!same_key(slot, v->c_entry_key, v->entry_key)) return;
     bool isnull;
     sg::Occupant o;
     o.id = v->e->n_keys;
@@ -75,7 +86,7 @@ int run_entry(EntryPlan id, Datum* values, long limit) {
 
 void open_entries(EntryRels* e, LOCKMODE mode) {
     e->rels.heap = table_open(slotguard_relation("guard_entry"), mode);
-    e->rels.index = index_open(slotguard_relation("guard_entry_key_blocked_idx"), mode);
+    e->rels.index = index_open(slotguard_relation("guard_entry_hash_blocked_idx"), mode);
     e->keys = NULL;
     e->n_keys = e->cap_keys = 0;
 }
@@ -89,14 +100,16 @@ void collect_entries(const GuardedRels* rels, text* key, Datum probe, bool has_p
     TupleDesc desc = RelationGetDescr(rels->heap);
     EntryVisit v;
     v.c_row_key = column_of(desc, "row_key");
+    v.c_entry_key = column_of(desc, "entry_key");
     v.c_blocked = column_of(desc, "blocked");
     v.c_seats = column_of(desc, "seats");
+    v.entry_key = key;
     v.e = e;
     v.out = out;
     e->n_keys = 0;
     out->items = NULL;
     out->n = out->cap = 0;
-    dirty_scan(rels, key, probe, has_probe, exclude, visit_entry, &v);
+    dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, false, probe, has_probe, exclude, visit_entry, &v);
 }
 
 namespace {
