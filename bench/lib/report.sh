@@ -1,6 +1,42 @@
 # shellcheck shell=bash disable=SC2016
 # bench/lib/report.sh — sourced by bench/run; write_report prints BENCHMARKS.md
 # from the measurements of this run only ($RESULTS, $MEMFILE) and run facts.
+# Sections that suites can rewrite alone sit between marker lines
+# (<!-- name:begin ... --> and <!-- name:end -->): section_extract and
+# section_splice below find them by the marker's first word.
+
+_marker_key() { printf '%s\n' "$1" | awk '{ print $1 " " $2 }'; }   # "<!-- name:begin"
+
+# section_extract BEGIN END <file: prints the lines from BEGIN to END (inclusive).
+section_extract() {
+    awk -v b="$(_marker_key "$1")" -v e="$(_marker_key "$2")" '
+        index($0, b) == 1 { on = 1 } on { print } on && index($0, e) == 1 { on = 0 }'
+}
+
+# section_splice BEGIN END SECTION_FILE [HEADING] <file >new: replaces the
+# lines from BEGIN to END with SECTION_FILE. Without the markers: replaces
+# the section that starts with the line HEADING (up to the next "## "
+# heading or a marker line) when given and present; else appends.
+section_splice() {
+    local b e
+    b=$(_marker_key "$1"); e=$(_marker_key "$2")
+    awk -v b="$b" -v e="$e" -v f="$3" -v h="${4:-}" '
+        { line[++n] = $0 }
+        END {
+            for (i = 1; i <= n; i++) if (index(line[i], b) == 1) { s = i; break }
+            if (s) { for (j = s; j <= n; j++) if (index(line[j], e) == 1) { t = j; break } }
+            else if (h != "") {
+                for (i = 1; i <= n; i++) if (line[i] == h) { s = i; break }
+                if (s) { for (j = s + 1; j <= n; j++) if (line[j] ~ /^## / || line[j] ~ /^<!-- /) break
+                         t = j - 1; while (t > s && line[t] == "") t--; }
+            }
+            if (s && !t) t = n
+            if (!s) { for (i = 1; i <= n; i++) print line[i]; if (n) print ""; while ((getline l < f) > 0) print l; exit }
+            for (i = 1; i < s; i++) print line[i]
+            while ((getline l < f) > 0) print l
+            for (i = t + 1; i <= n; i++) print line[i]
+        }'
+}
 
 _ratio_table() {   # headline: one row per workload, one column per contender
     awk -F'\t' -v anchor="$ANCHOR" -v contenders="$CONTENDERS" '
@@ -125,9 +161,11 @@ write_report() {
     cat <<EOF
 # slotguard benchmarks
 
-Every number on this page was measured by **one run of \`bench/run\`**, the run
-that wrote this file (raw logs: \`bench/out/$STAMP/\`, not committed). Re-run it
-to refresh; do not edit numbers by hand.
+Every number in the sections from here to "How to run" was measured by **one
+run of \`bench/run\`**, the run that wrote them (raw logs: \`bench/out/$STAMP/\`,
+not committed), except the memory section, which names its run: it can be
+refreshed alone, as can the "Feature workloads" and "Scaling" sections below.
+Re-run to refresh; do not edit numbers by hand.
 
 ## Headline: throughput relative to the EXCLUDE anchor
 
@@ -212,30 +250,7 @@ EOF
         _workload_table "$wl"
         echo
     done
-    cat <<EOF
-## Memory: one session, many calls
-
-\`bench/memory/memcheck.sql\`: one session calls \`slotguard.try_book_slot\` in
-batches, each batch one statement
-(\`SELECT count(*) FROM generate_series(lo, hi) g, LATERAL slotguard.try_book_slot('mem', …)\`),
-first on free slots (every other hour), then the same ranges again (all
-conflicts, with free neighbours for the suggestions). After each batch the same
-backend reads its own \`/proc/self/status\` (VmRSS includes the shared buffers
-it has touched, so RssAnon — private memory — is the figure to watch) and sums
-\`total_bytes\` of \`pg_backend_memory_contexts\`. VmHWM is the backend's peak
-RSS so far, i.e. it would show growth inside a batch. RSS also holds what
-glibc's allocator keeps after a statement frees it (reused, not returned to
-the OS), so a one-time rise with the first big batch is expected; a leak would
-show as growth that continues over the repeated batches, or as a rising
-memory-context total.
-
-EOF
-    if [ -s "$MEMFILE" ]; then
-        _memory_table; echo; _memory_summary
-        [ -s "$OUT/memcheck.failed" ] && { echo; echo "**Incomplete: $(cat "$OUT/memcheck.failed").**"; }
-    else
-        echo "Not run in this run (slotguard not installable, or the check failed: see bench/out/$STAMP/memcheck.log)."
-    fi
+    write_memory_section
     cat <<'EOF'
 
 ## The contenders
@@ -276,6 +291,8 @@ BENCH_SECONDS=60 BENCH_CLIENTS=16 bench/run
 BENCH_FULL=1 bench/run         # memory check with 1M calls instead of 200k
 BENCH_SUITE=bookings bench/run # only the booking workloads + memory check (keeps the feature section)
 BENCH_SUITE=features bench/run # only the feature pairs; rewrites only the "Feature workloads" section
+BENCH_SUITE=scaling bench/run  # TPS vs 1..32 clients, cost vs 10k..1M rows (~15 min); only the "Scaling" section + bench/charts/
+BENCH_SUITE=memory BENCH_FULL=1 bench/run  # only the memory check (1M calls); only the memory section
 ```
 
 Needs PostgreSQL 15 server binaries (`/usr/lib/postgresql/15/bin`, with pgbench
@@ -285,6 +302,63 @@ The script starts a throwaway cluster on a free loopback port, with its socket
 in a temporary directory, and deletes it on exit. Without an installable
 slotguard it still runs the other contenders and says so here.
 EOF
+}
+
+# --- memory: its own section (BENCH_SUITE=memory rewrites it alone) --------
+MEMORY_BEGIN='<!-- memory:begin (written by BENCH_SUITE=bookings|memory|all bench/run) -->'
+MEMORY_END='<!-- memory:end -->'
+MEMORY_HEADING='## Memory: one session, many calls'
+
+_memory_compare() {   # the n_small batches against the n_big ones
+    awk -F'|' -v small="$MEM_SMALL" -v big="$MEM_BIG" '
+        index($2, small " calls, free slots") == 1 && s == "" { s = $7; sc = $9 }
+        index($2, big " calls, all conflicts") == 1 && g == "" { g = $7; gc = $9 }
+        index($2, big " calls, all conflicts (second time)") == 1 { g2 = $7; gc2 = $9 }
+        { l = $7; lc = $9 }
+        END {
+            if (s == "" || g == "") exit
+            printf "**%d calls vs %d calls:** RssAnon %s kB after the first %d-call batch, %s kB after %d more calls (free slots, then conflicts)", small, big, s, small, g, 2 * big
+            if (g2 != "") printf ", %s kB after another %d conflicting calls", g2, big
+            printf ", %s kB at the end; memory-context total %s → %s%s → %s bytes.\n", l, sc, gc, (gc2 != "" ? " → " gc2 : ""), lc
+        }' "$MEMFILE"
+}
+
+write_memory_section() {
+    local mode=default
+    [ "$QUICK" = 1 ] && mode="quick smoke run (BENCH_QUICK=1)"
+    [ "$FULL" = 1 ] && mode="$mode, BENCH_FULL=1"
+    echo "$MEMORY_BEGIN"
+    cat <<EOF
+## Memory: one session, many calls
+
+Measured by run \`$STAMP\` (\`BENCH_SUITE=$SUITE bench/run\`, mode: $mode; batches of
+$MEM_SMALL and $MEM_BIG calls), started $MEM_START UTC. slotguard: ${SLOTGUARD_VERSION:-not installed}.
+
+\`bench/memory/memcheck.sql\`: one session calls \`slotguard.try_book_slot\` in
+batches, each batch one statement
+(\`SELECT count(*) FROM generate_series(lo, hi) g, LATERAL slotguard.try_book_slot('mem', …)\`),
+first on free slots (every other hour), then the same ranges again (all
+conflicts, with free neighbours for the suggestions). After each batch the same
+backend reads its own \`/proc/self/status\` (VmRSS includes the shared buffers
+it has touched, so RssAnon — private memory — is the figure to watch) and sums
+\`total_bytes\` of \`pg_backend_memory_contexts\`. VmHWM is the backend's peak
+RSS so far, i.e. it would show growth inside a batch. RSS also holds what
+glibc's allocator keeps after a statement frees it (reused, not returned to
+the OS), so a one-time rise with the first big batch is expected; a leak would
+show as growth that continues over the repeated batches, or as a rising
+memory-context total.
+
+EOF
+    if [ -s "$MEMFILE" ]; then
+        _memory_table; echo; _memory_summary; echo; _memory_compare
+        [ -s "$OUT/memcheck.failed" ] && { echo; echo "**Incomplete: $(cat "$OUT/memcheck.failed").**"; }
+    else
+        echo "Not run in this run (slotguard not installable, or the check failed: see bench/out/$STAMP/memcheck.log)."
+    fi
+    echo
+    echo "Run only this: \`BENCH_SUITE=memory bench/run\` (batches of 200k calls) or \`BENCH_SUITE=memory BENCH_FULL=1 bench/run\` (1M); it rewrites only this section."
+    echo
+    echo "$MEMORY_END"
 }
 
 # --- feature workloads: own section, between markers ------------------------

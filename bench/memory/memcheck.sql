@@ -1,6 +1,8 @@
 -- memcheck: ONE session calls slotguard.try_book_slot many times and reports
 -- the backend's own memory after each batch (bench/run parses the MEM| lines).
 -- psql variables from bench/run: n_small (10k) and n_big (200k, 1M with BENCH_FULL=1).
+-- Batches: n_small free + n_small conflicting, n_big free + n_big conflicting
+-- twice, n_small free + n_small conflicting again.
 -- Booking g is [2030-01-01 + 2g h, +1 h): every other hour, so a repeated
 -- batch (same g) is all conflicts with free neighbours for the suggestions.
 -- Each batch is one statement: memory is read after it, from the same backend
@@ -44,6 +46,9 @@ SELECT :hi + 1 AS lo, :hi + :n_big AS hi \gset
 SELECT bench_mem(:'n_big' || ' calls, free slots', :calls, :booked, :secs);
 :batch \gset
 SELECT bench_mem(:'n_big' || ' calls, all conflicts', :calls, :booked, :secs);
+-- the same big batch once more: a leak grows again, a one-time high-water mark does not
+:batch \gset
+SELECT bench_mem(:'n_big' || ' calls, all conflicts (second time)', :calls, :booked, :secs);
 
 SELECT :hi + 1 AS lo, :hi + :n_small AS hi \gset
 :batch \gset
