@@ -183,3 +183,19 @@ ALTER TABLE slotguard.guard_entry
     ADD COLUMN entry_hash bigint NOT NULL GENERATED ALWAYS AS (slotguard.entry_hash(entry_key)) STORED;
 DROP INDEX slotguard.guard_entry_key_blocked_idx;
 CREATE INDEX guard_entry_hash_blocked_idx ON slotguard.guard_entry USING gist (entry_hash, blocked);
+
+-- ---------------------------------------------------------------------------
+-- Bookings indexed the same way: by resource_hash, a 64-bit hash of the
+-- resource key, instead of the key text. The conflict check compares
+-- resource_key on every row it finds, so equal hashes never mix resources
+-- (src/pg/booking_scan.cpp). book_slot's direct insert computes the column
+-- itself; other writes get it from the column's expression.
+-- ---------------------------------------------------------------------------
+ALTER TABLE slotguard.booking
+    ADD COLUMN resource_hash bigint NOT NULL GENERATED ALWAYS AS (slotguard.entry_hash(resource_key)) STORED;
+COMMENT ON COLUMN slotguard.booking.resource_hash IS
+    'slotguard.entry_hash(resource_key) (generated): the first column of the conflict check''s GiST index.';
+DROP INDEX slotguard.booking_blocked_idx;
+-- The conflict check scans this index with a dirty snapshot (docs/concurrency.md).
+CREATE INDEX booking_hash_blocked_idx ON slotguard.booking
+    USING gist (resource_hash, blocked) WHERE status <> 'cancelled';

@@ -9,7 +9,8 @@
 //     verified to be exactly those; anything else sends the call to SPI;
 //   * the booking_guard triggers: they skip API writes anyway; any other
 //     enabled INSERT trigger, row-level security or a stored generated
-//     column also sends the call to SPI.
+//     column other than resource_hash (computed here, as the column's
+//     expression does) also sends the call to SPI.
 // Column defaults (id, created_at, updated_at, ...) are the table's own,
 // evaluated per row, so a changed default is honoured.
 #include "glue.hpp"
@@ -33,7 +34,7 @@ struct Shape {
     bool usable;  // false: use SPI
     Oid relid;
     int natts;
-    AttrNumber c_key, c_during, c_seats, c_status, c_holder, c_idem, c_expires, c_metadata, c_blocked, c_id;
+    AttrNumber c_key, c_during, c_seats, c_status, c_holder, c_idem, c_expires, c_metadata, c_blocked, c_id, c_hash;
     Expr** defaults;  // [natts]: planned default of a column the API does not set, or NULL
     MemoryContext cxt;
 };
@@ -53,6 +54,18 @@ bool only_known_checks(TupleConstr* c) {
         for (const char* name : known_checks)
             if (strcmp(c->check[i].ccname, name) == 0) known = true;
         if (!known) return false;
+    }
+    return true;
+}
+
+// The one stored generated column the direct path computes itself:
+// resource_hash = slotguard.entry_hash(resource_key).
+bool only_known_generated(TupleDesc desc) {
+    if (desc->constr == NULL || !desc->constr->has_generated_stored) return true;
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (a->attgenerated == ATTRIBUTE_GENERATED_STORED && strcmp(NameStr(a->attname), "resource_hash") != 0)
+            return false;
     }
     return true;
 }
@@ -90,14 +103,15 @@ void build_shape(Relation rel) {
     shape.c_expires = column_of(desc, "hold_expires_at");
     shape.c_metadata = column_of(desc, "metadata");
     shape.c_blocked = column_of(desc, "blocked");
+    shape.c_hash = column_of(desc, "resource_hash");
     shape.usable = !rel->rd_rel->relrowsecurity && only_guard_insert_triggers(rel->trigdesc) &&
-                   only_known_checks(desc->constr) && !(desc->constr && desc->constr->has_generated_stored);
+                   only_known_checks(desc->constr) && only_known_generated(desc);
 
     MemoryContext old = MemoryContextSwitchTo(shape.cxt);
     shape.defaults = (Expr**)palloc0(sizeof(Expr*) * shape.natts);
     AttrNumber set_by_api[] = {shape.c_key,    shape.c_during,   shape.c_seats,   shape.c_status,
                                shape.c_holder, shape.c_idem,     shape.c_expires, shape.c_metadata,
-                               shape.c_blocked};
+                               shape.c_blocked, shape.c_hash};
     for (int i = 0; i < shape.natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (a->attisdropped) continue;
@@ -166,6 +180,7 @@ void direct_insert_form(DirectInsert* d, const BookingValues* bv) {
         {shape.c_expires, TimestampTzGetDatum(bv->expires), !bv->has_expires},
         {shape.c_metadata, bv->metadata, !bv->has_metadata},
         {shape.c_blocked, bv->blocked, false},
+        {shape.c_hash, Int64GetDatum(entry_hash(bv->key)), false},
     };
     for (const auto& g : given) {
         values[g.col - 1] = g.value;

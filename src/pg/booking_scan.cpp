@@ -11,14 +11,22 @@ bool text_equals(Datum d, const char* s) {
 }
 
 struct BookingVisit {
-    AttrNumber c_id, c_seats, c_status, c_expires, c_blocked;
+    AttrNumber c_id, c_key, c_seats, c_status, c_expires, c_blocked;
+    text* key;  // the resource asked for: bookings of another key with the same hash are skipped
     TimestampTz now;
     Occupants* out;
 };
 
+bool same_text(Datum d, text* want) {
+    text* t = DatumGetTextPP(d);
+    return VARSIZE_ANY_EXHDR(t) == VARSIZE_ANY_EXHDR(want) &&
+           memcmp(VARDATA_ANY(t), VARDATA_ANY(want), VARSIZE_ANY_EXHDR(want)) == 0;
+}
+
 void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     BookingVisit* v = (BookingVisit*)arg;
     bool isnull;
+    if (!same_text(slot_getattr(slot, v->c_key, &isnull), v->key)) return;
     Datum status = slot_getattr(slot, v->c_status, &isnull);
     if (text_equals(status, "cancelled")) return;
     if (text_equals(status, "held")) {
@@ -37,7 +45,7 @@ void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint3
 
 void open_booking(BookingRels* rels, LOCKMODE mode) {
     rels->heap = table_open(slotguard_relation("booking"), mode);
-    rels->index = index_open(slotguard_relation("booking_blocked_idx"), mode);
+    rels->index = index_open(slotguard_relation("booking_hash_blocked_idx"), mode);
 }
 
 void close_rels(GuardedRels* rels, LOCKMODE mode) {
@@ -50,16 +58,22 @@ void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has
     TupleDesc desc = RelationGetDescr(rels->heap);
     BookingVisit v;
     v.c_id = column_of(desc, "id");
+    v.c_key = column_of(desc, "resource_key");
     v.c_seats = column_of(desc, "seats");
     v.c_status = column_of(desc, "status");
     v.c_expires = column_of(desc, "hold_expires_at");
     v.c_blocked = column_of(desc, "blocked");
     // Holds count until their expiry passes this transaction's now().
     v.now = GetCurrentTransactionStartTimestamp();
+    v.key = key;
     v.out = out;
     out->items = NULL;
     out->n = out->cap = 0;
-    dirty_scan(rels, key, probe, has_probe, exclude, visit_booking, &v);
+    // The index holds resource_hash; the statistics that tell whether this
+    // resource holds a large share of the rows are resource_key's.
+    bool range_first = has_probe && key_is_common(rels->heap, v.c_key, key);
+    dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe, exclude,
+                  visit_booking, &v);
 }
 
 }  // namespace sgpg

@@ -1,14 +1,15 @@
-// slotguard.entry_hash: the 64-bit key guard entries are indexed by.
+// slotguard.entry_hash: the 64-bit key that bookings (resource_hash) and
+// guard entries (entry_hash) are indexed by.
 //
-// A guard entry's key is "<guard id>/<resource>" text, but GiST on a text
-// key (btree_gist's gbt_text) spends most of an insert comparing and
-// merging varlena prefixes. The index holds this hash instead, the fixed
-// size int8 opclass is cheap, and every scan compares the entry_key text of
-// the rows it finds, so two keys with the same hash never mix.
+// Both are looked up by a text key, but GiST on a text key (btree_gist's
+// gbt_text) spends most of an insert and a scan comparing and merging
+// varlena prefixes. The indexes hold this hash instead, the fixed-size int8
+// opclass is cheap, and every scan compares the key text of the rows it
+// finds, so two keys with the same hash never mix.
 //
 // FNV-1a over the key's bytes: the same value on every platform and every
 // PostgreSQL version, so dumped entries restore with a valid hash.
-#include "guard.hpp"
+#include "glue.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_entry_hash);

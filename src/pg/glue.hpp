@@ -90,6 +90,9 @@ void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe,
 // (F_TEXTEQ, F_INT8EQ, ...); range_first puts the range key first.
 void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
                    bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg);
+// The 64-bit hash of a key that the GiST indexes of bookings and guard
+// entries hold instead of the key text (entry_hash.cpp).
+int64 entry_hash(text* key);
 // Whether `key` holds a large share of the rows of column `attnum` (by the
 // table's statistics); only steers the order of a scan's keys.
 bool key_is_common(Relation heap, AttrNumber attnum, text* key);

@@ -141,8 +141,6 @@ int entry_alternatives(EntryRels* e, text* entry_key, const TsRange& during, int
 
 // "<guard id>/<resource>": the scan key of a guard's resource.
 text* make_entry_key(int32 guard_id, text* resource);
-// Its 64-bit hash, what the index holds (entry_hash.cpp).
-int64 entry_hash(text* entry_key);
 
 // Statements on guard_entry; run as the guard owner with search_path pinned.
 // They read with the latest snapshot, so that under REPEATABLE READ an
