@@ -61,7 +61,7 @@ run_scaling_throughput() {
 }
 
 _cost_table() { [ "$1" = slotguard ] && echo slotguard.booking || echo bench_booking; }
-_cost_index() { [ "$1" = slotguard ] && echo slotguard.booking_blocked_idx || echo bench_booking_resource_during_excl; }
+_cost_index() { [ "$1" = slotguard ] && echo slotguard.booking_hash_blocked_idx || echo bench_booking_resource_during_excl; }
 
 # _pgb_parse LOG: "transactions failed tps latency aborted error-lines" of one pgbench log.
 _pgb_parse() {
@@ -496,7 +496,7 @@ every round starts from exactly the stated rows and ends at most 10 % above.
 TPS there = calls / summed pgbench time, latency = the rounds' averages
 weighted by calls; the conflict path is one \`-T $COST_SECS\` run. Latency is pgbench's average per call,
 which at more clients than cores includes waiting for a CPU. GiST depth =
-levels of the index the check descends (\`slotguard.booking_blocked_idx\`; the
+levels of the index the check descends (\`slotguard.booking_hash_blocked_idx\`; the
 \`EXCLUDE\` constraint's index), read with pageinspect.
 
 $(_cost_table_md)
