@@ -4,12 +4,6 @@
 namespace sgpg {
 namespace {
 
-bool text_equals(Datum d, const char* s) {
-    text* t = DatumGetTextPP(d);
-    size_t len = strlen(s);
-    return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
-}
-
 struct BookingVisit {
     AttrNumber c_id, c_key, c_seats, c_status, c_expires, c_blocked;
     text* key;  // the resource asked for: bookings of another key with the same hash are skipped
@@ -17,19 +11,13 @@ struct BookingVisit {
     Occupants* out;
 };
 
-bool same_text(Datum d, text* want) {
-    text* t = DatumGetTextPP(d);
-    return VARSIZE_ANY_EXHDR(t) == VARSIZE_ANY_EXHDR(want) &&
-           memcmp(VARDATA_ANY(t), VARDATA_ANY(want), VARSIZE_ANY_EXHDR(want)) == 0;
-}
-
 void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     BookingVisit* v = (BookingVisit*)arg;
     bool isnull;
-    if (!same_text(slot_getattr(slot, v->c_key, &isnull), v->key)) return;
-    Datum status = slot_getattr(slot, v->c_status, &isnull);
-    if (text_equals(status, "cancelled")) return;
-    if (text_equals(status, "held")) {
+    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
+    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
+    if (text_is(status, "cancelled")) return;
+    if (text_is(status, "held")) {
         Datum expires = slot_getattr(slot, v->c_expires, &isnull);
         if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
     }

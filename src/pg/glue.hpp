@@ -20,6 +20,18 @@ extern int suggestion_steps;
 // checked, so the booking trigger lets them through.
 extern bool internal_write;
 
+// --- text comparison --------------------------------------------------------
+// Byte equality, which is what = means for the deterministic collations of
+// the keys and statuses compared here.
+inline bool same_text(text* a, text* b) {
+    return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+           memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+}
+inline bool text_is(text* t, const char* s) {
+    size_t n = strlen(s);
+    return VARSIZE_ANY_EXHDR(t) == n && memcmp(VARDATA_ANY(t), s, n) == 0;
+}
+
 // --- errors (errors.cpp) ---------------------------------------------------
 [[noreturn]] void raise_bridge_error(const BridgeError& err);
 void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004

@@ -19,12 +19,6 @@ struct EntryVisit {
     Occupants* out;
 };
 
-bool same_key(TupleTableSlot* slot, AttrNumber col, text* want) {
-    bool isnull;
-    text* got = DatumGetTextPP(slot_getattr(slot, col, &isnull));
-    return !isnull && VARSIZE_ANY_EXHDR(got) == VARSIZE_ANY_EXHDR(want) &&
-           memcmp(VARDATA_ANY(got), VARDATA_ANY(want), VARSIZE_ANY_EXHDR(want)) == 0;
-}
 
 void remember_key(EntryRels* e, char* key) {
     if (e->n_keys == e->cap_keys) {
@@ -37,8 +31,8 @@ void remember_key(EntryRels* e, char* key) {
 
 void visit_entry(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     EntryVisit* v = (EntryVisit*)arg;
-    if (!same_key(slot, v->c_entry_key, v->entry_key)) return;
     bool isnull;
+    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_entry_key, &isnull)), v->entry_key)) return;
     sg::Occupant o;
     o.id = v->e->n_keys;
     remember_key(v->e, TextDatumGetCString(slot_getattr(slot, v->c_row_key, &isnull)));

@@ -56,11 +56,6 @@ bool lease_arg(FunctionCallInfo fcinfo, int argno, TimestampTz* expires) {
     return true;
 }
 
-bool same_text(text* a, text* b) {
-    return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-           memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 // Runs a write plan ending in RETURNING o. True, and the row in the caller's
 // memory context, if it wrote one.
 bool write_order(OrderPlanId id, Datum* v, const char* nulls, Datum* row) {

@@ -20,10 +20,7 @@ namespace sgpg {
 namespace {
 
 bool arg_equals(FunctionCallInfo fcinfo, int argno, const char* s) {
-    if (PG_ARGISNULL(argno)) return false;
-    text* t = PG_GETARG_TEXT_PP(argno);
-    size_t n = strlen(s);
-    return VARSIZE_ANY_EXHDR(t) == n && memcmp(VARDATA_ANY(t), s, n) == 0;
+    return !PG_ARGISNULL(argno) && text_is(PG_GETARG_TEXT_PP(argno), s);
 }
 
 // btrim(x) = '': empty or only spaces (btrim's default trims spaces only).

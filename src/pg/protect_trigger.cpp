@@ -199,11 +199,6 @@ bool same_key(Guard* g, Relation rel, HeapTuple a, HeapTuple b) {
     return true;
 }
 
-bool same_text(text* a, text* b) {
-    return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-           memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 struct EntryWrite {
     int32 guard_id;
     text* old_key;  // the row's entry before this write (NULL: none)

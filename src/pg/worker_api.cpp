@@ -12,10 +12,6 @@ PG_FUNCTION_INFO_V1(sg_worker_schedule);
 namespace sgpg {
 namespace {
 
-bool same_text(text* a, text* b) {
-    return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) && memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 bool blank(text* t) {
     const char* p = VARDATA_ANY(t);
     for (int i = 0; i < (int)VARSIZE_ANY_EXHDR(t); ++i)
