@@ -249,7 +249,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
 // wait for their decision and recheck. Killing needs no subtransaction
 // (heap_abort_speculative makes the row dead to everyone at once).
 void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
-                  BeforeWriteFn before_write, void* before_arg) {
+                  BeforeWriteFn before_write, void* before_arg, bool write_first) {
     result->row = (Datum)0;
     result->conflict_target = -1;
     result->conflict_ids = NULL;
@@ -262,16 +262,20 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         Verdict v;
-        // Nothing written yet: waiting here can deadlock nobody.
-        evaluate(t, 1, NULL, &v);
-        if (v.verdict == sg::Verdict::Conflict) {
-            take_conflict(&v, result);
-            return;
+        if (!write_first) {
+            // Nothing written yet: waiting here can deadlock nobody.
+            evaluate(t, 1, NULL, &v);
+            if (v.verdict == sg::Verdict::Conflict) {
+                take_conflict(&v, result);
+                return;
+            }
+            if (v.verdict == sg::Verdict::Uncertain) {
+                wait_for_pending(&v);
+                continue;
+            }
         }
-        if (v.verdict == sg::Verdict::Uncertain) {
-            wait_for_pending(&v);
-            continue;
-        }
+        // A retry (after backing out and waiting) scans first again.
+        write_first = false;
         if (!prepared) {
             if (!before_write(before_arg)) {
                 result->outcome = ADMIT_RETRY;
@@ -285,7 +289,12 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
         // it (and count it), and can wait for our decision on its token.
         uint32 token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
         ItemPointerData tid;
-        insert(arg, token, &tid);
+        if (!insert(arg, token, &tid)) {
+            decide(arg, false);
+            SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+            result->outcome = ADMIT_DUPLICATE_KEY;
+            return;
+        }
         Step step = STEP_DONE;
         for (;;) {
             evaluate(t, 1, &tid, &v);

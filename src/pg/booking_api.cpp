@@ -141,13 +141,14 @@ struct DirectArgs {
 
 void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked);
 
-void spec_insert(void* arg, uint32 token, ItemPointer tid) {
+bool spec_insert(void* arg, uint32 token, ItemPointer tid) {
     DirectArgs* a = (DirectArgs*)arg;
     if (!a->formed) {
         form_booking(a->d, a->req, a->blocked);
         a->formed = true;
     }
     direct_insert_speculative(a->d, token, tid);
+    return true;
 }
 void spec_decide(void* arg, bool keep) { direct_insert_decide(((DirectArgs*)arg)->d, keep); }
 

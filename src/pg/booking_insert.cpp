@@ -132,34 +132,21 @@ bool direct_insert_begin(DirectInsert* d, Relation rel) {
     if (!shape.valid || shape.relid != RelationGetRelid(rel)) build_shape(rel);
     if (!shape.usable) return false;
     d->rel = rel;
-    d->estate = NULL;  // opened by the first write: a refusal needs none of it
+    d->opened = false;
     d->tuple = NULL;
     d->id = 0;
     return true;
 }
 
-namespace {
-
-void open_for_write(DirectInsert* d) {
-    if (d->estate != NULL) return;
-    Relation rel = d->rel;
-    d->estate = CreateExecutorState();
-    // Only what ExecOpenIndices / ExecInsertIndexTuples read (no trigger
-    // descriptor copy: no trigger fires here).
-    d->rri = makeNode(ResultRelInfo);
-    d->rri->ri_RelationDesc = rel;
-    ExecOpenIndices(d->rri, false);
-    d->slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
-}
-
-}  // namespace
-
 void direct_insert_form(DirectInsert* d, const BookingValues* bv) {
-    open_for_write(d);
+    if (!d->opened) {
+        spec_row_open(&d->w, d->rel);
+        d->opened = true;
+    }
     TupleDesc desc = RelationGetDescr(d->rel);
     Datum* values = (Datum*)palloc0(sizeof(Datum) * shape.natts);
     bool* nulls = (bool*)palloc(sizeof(bool) * shape.natts);
-    ExprContext* econtext = GetPerTupleExprContext(d->estate);
+    ExprContext* econtext = GetPerTupleExprContext(d->w.estate);
     for (int i = 0; i < shape.natts; ++i) {
         nulls[i] = true;
         if (shape.defaults[i] == NULL) continue;
@@ -195,31 +182,19 @@ void direct_insert_form(DirectInsert* d, const BookingValues* bv) {
     }
     d->tuple = heap_form_tuple(desc, values, nulls);
     d->id = nulls[shape.c_id - 1] ? 0 : DatumGetInt64(values[shape.c_id - 1]);
-    ResetPerTupleExprContext(d->estate);
+    ResetPerTupleExprContext(d->w.estate);
 }
 
 void direct_insert_speculative(DirectInsert* d, uint32 token, ItemPointer tid) {
-    ExecStoreHeapTuple(d->tuple, d->slot, false);
-    table_tuple_insert_speculative(d->rel, d->slot, GetCurrentCommandId(true), 0, NULL, token);
-    List* recheck = ExecInsertIndexTuples(d->rri, d->slot, d->estate, false, false, NULL, NIL);
-    list_free(recheck);
-    ResetPerTupleExprContext(d->estate);
-    *tid = d->slot->tts_tid;
+    spec_row_insert(&d->w, d->tuple, token, InvalidOid, tid);
 }
 
-void direct_insert_decide(DirectInsert* d, bool keep) {
-    // The token is the one the slot's tuple was inserted with; heapam only
-    // needs the tid.
-    table_tuple_complete_speculative(d->rel, d->slot, 0, keep);
-}
+void direct_insert_decide(DirectInsert* d, bool keep) { spec_row_decide(&d->w, keep); }
 
 Datum direct_insert_row(DirectInsert* d) { return heap_copy_tuple_as_datum(d->tuple, RelationGetDescr(d->rel)); }
 
 void direct_insert_end(DirectInsert* d) {
-    if (d->estate == NULL) return;
-    ExecDropSingleTupleTableSlot(d->slot);
-    ExecCloseIndices(d->rri);
-    FreeExecutorState(d->estate);
+    if (d->opened) spec_row_close(&d->w);
 }
 
 }  // namespace sgpg

@@ -134,11 +134,27 @@ struct BookingValues {
     Datum metadata;
     Datum blocked;
 };
-struct DirectInsert {
+// --- a row written as a speculative insertion (speculative_insert.cpp) -----
+struct SpecRow {
     Relation rel;
     EState* estate;
     ResultRelInfo* rri;
     TupleTableSlot* slot;
+};
+// Opens the table's indexes for writing.
+void spec_row_open(SpecRow* s, Relation rel);
+// Inserts `tuple` with a speculative token, and its index entries; tid is
+// the new row. With a valid `arbiter` (a unique index), false when it may
+// hold a duplicate: the caller must kill the row (spec_row_decide false).
+bool spec_row_insert(SpecRow* s, HeapTuple tuple, uint32 token, Oid arbiter, ItemPointer tid);
+// Confirms (keep) or kills the row last inserted.
+void spec_row_decide(SpecRow* s, bool keep);
+void spec_row_close(SpecRow* s);
+
+struct DirectInsert {
+    Relation rel;
+    bool opened;  // w is open (the first write opens it: a refusal needs none of it)
+    SpecRow w;
     HeapTuple tuple;  // the row as formed (never the in-page version)
     int64 id;
 };
@@ -225,11 +241,15 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
 // speculative insertion with `token` (and its index entries) and returns its
 // tid; `decide` then keeps it (true) or kills it (false). The caller makes
 // the result row from what it wrote. As in admit_write, the first scan runs
-// before anything is written, so a refusal writes nothing.
-typedef void (*SpecInsertFn)(void* arg, uint32 token, ItemPointer tid);
+// before anything is written, so a refusal writes nothing; with write_first
+// the first pass writes and then scans (one scan instead of two when the
+// row fits; a refusal then leaves a dead row). `insert` returns false when
+// a unique index may already hold the row's key: the row is killed and the
+// outcome is ADMIT_DUPLICATE_KEY.
+typedef bool (*SpecInsertFn)(void* arg, uint32 token, ItemPointer tid);
 typedef void (*SpecDecideFn)(void* arg, bool keep);
 void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
-                  BeforeWriteFn before_write = NULL, void* before_arg = NULL);
+                  BeforeWriteFn before_write = NULL, void* before_arg = NULL, bool write_first = false);
 // The same check for a row already written by a plain INSERT/UPDATE
 // (trigger): waits out pending writers, returns false on conflict.
 bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);

@@ -157,4 +157,20 @@ void delete_entry(int32 guard_id, text* row_key);
 void delete_guard_entries(int32 guard_id);
 ItemPointerData upsert_entry(int32 guard_id, text* row_key, text* entry_key, Datum blocked, int seats);
 
+// --- a new entry without SPI (entry_insert.cpp) ---------------------------
+struct EntryInsert {
+    SpecRow w;
+    HeapTuple tuple;
+    Oid pk;
+};
+// Forms the entry and opens guard_entry for writing it; false (nothing
+// opened) when the table has anything only an SQL INSERT reproduces.
+bool entry_insert_begin(EntryInsert* e, Relation rel, int32 guard_id, text* row_key, text* entry_key, Datum blocked,
+                        int seats);
+// admit_insert's SpecInsertFn / SpecDecideFn, arg = the EntryInsert. The
+// write returns false when guard_entry may already hold the row key.
+bool entry_insert_write(void* arg, uint32 token, ItemPointer tid);
+void entry_insert_decide(void* arg, bool keep);
+void entry_insert_end(EntryInsert* e);
+
 }  // namespace sgpg

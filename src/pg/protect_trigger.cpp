@@ -246,9 +246,20 @@ Conflict admit_entry(Guard* g, const GuardRow* r, text* old_key) {
     TsRange during = decode_range(r->during);
     AdmitTarget t = {&er.rels, collect_entries, entry_key, r->during, r->during, span_of(during), r->seats,
                      g->capacity, cur.found ? &cur.tid : NULL};
-    EntryWrite w = {g->id, cur.found ? old_key : NULL, r->key, entry_key, r->during, r->seats};
     AdmitResult ar;
-    admit_write(&t, 1, write_entry, &w, &ar);
+    bool admitted = false;
+    EntryInsert ei;
+    // A new row's entry: a speculative insertion, written before the one
+    // scan that checks it (the statement fails on a conflict anyway).
+    if (old_key == NULL && entry_insert_begin(&ei, er.rels.heap, g->id, r->key, entry_key, r->during, r->seats)) {
+        admit_insert(&t, entry_insert_write, entry_insert_decide, &ei, &ar, NULL, NULL, true);
+        entry_insert_end(&ei);
+        admitted = ar.outcome != ADMIT_DUPLICATE_KEY;
+    }
+    if (!admitted) {
+        EntryWrite w = {g->id, cur.found ? old_key : NULL, r->key, entry_key, r->during, r->seats};
+        admit_write(&t, 1, write_entry, &w, &ar);
+    }
     if (ar.outcome != ADMIT_OK) {
         c.found = true;
         c.n_keys = ar.n_conflicts;
