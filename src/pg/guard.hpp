@@ -78,7 +78,9 @@ struct GuardRow {
     bool seats_null;
     text* key;
 };
+#define GUARD_ROW_COLUMNS 5
 GuardRow read_guard_row(HeapTuple t, TupleDesc desc);
+GuardRow guard_row_of(const Datum* values, const bool* nulls);
 // Whether the current user may see the key values of rows of `rel` in
 // messages: as PostgreSQL's own key details, not without SELECT on the
 // table or on every key column, and never under row-level security.
@@ -88,6 +90,29 @@ bool keys_visible(Relation rel, const AttrNumber* atts, int n);
 // if keys_visible(rel, key_atts) (key_atts NULL: always).
 void check_guard_row(Relation rel, const char* key_names, const AttrNumber* key_atts, int n_keys,
                      const GuardRow* r, int capacity);
+// The same test, without raising.
+bool guard_row_valid(const GuardRow* r, int capacity);
+
+// --- evaluating a prepared one-row SELECT over $1 (row_eval.cpp) ----------
+struct RowEval {
+    SPIPlanPtr plan;  // kept by the caller, which outlives this
+    Oid argtype;
+    int natts;
+    MemoryContext parent;
+    bool usable;   // false: the plan is not a bare Result, use SPI
+    bool running;  // an evaluation started and has not finished
+    CachedPlan* cplan;
+    MemoryContext cxt;
+    ParamListInfo params;
+    ExprContext* econtext;
+    ExprState** states;
+};
+void row_eval_init(RowEval* e, SPIPlanPtr plan, Oid argtype, int natts, MemoryContext parent);
+void row_eval_free(RowEval* e);
+// The plan's output for $1 = arg into values/nulls[natts] (valid until the
+// next call); false when it must run through SPI instead. Caller: as for
+// SPI_execute_plan (role, settings, snapshot).
+bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls);
 
 // --- the settings and roles expressions run under (guard_eval.cpp) --------
 

@@ -238,23 +238,24 @@ void check_eval_columns(SPIPlanPtr plan, Relation rel) {
                         errhint("Run slotguard.unprotect() and slotguard.protect() on the table again.")));
 }
 
-GuardRow read_guard_row(HeapTuple t, TupleDesc desc) {
+GuardRow guard_row_of(const Datum* v, const bool* n) {
     GuardRow r;
-    bool isnull;
-    Datum d = SPI_getbinval(t, desc, 1, &isnull);
-    r.resource = isnull ? NULL : DatumGetTextPCopy(d);
-    d = SPI_getbinval(t, desc, 2, &isnull);
-    r.during_null = isnull;
-    r.during = isnull ? (Datum)0 : PointerGetDatum(DatumGetRangeTypePCopy(d));
-    d = SPI_getbinval(t, desc, 3, &isnull);
+    r.resource = n[0] ? NULL : DatumGetTextPCopy(v[0]);
+    r.during_null = n[1];
+    r.during = n[1] ? (Datum)0 : PointerGetDatum(DatumGetRangeTypePCopy(v[1]));
     // NULL counts as not active, as in a partial index's WHERE.
-    r.active = !isnull && DatumGetBool(d);
-    d = SPI_getbinval(t, desc, 4, &isnull);
-    r.seats_null = isnull;
-    r.seats = isnull ? 0 : DatumGetInt32(d);
-    d = SPI_getbinval(t, desc, 5, &isnull);
-    r.key = isnull ? cstring_to_text("") : DatumGetTextPCopy(d);
+    r.active = !n[2] && DatumGetBool(v[2]);
+    r.seats_null = n[3];
+    r.seats = n[3] ? 0 : DatumGetInt32(v[3]);
+    r.key = n[4] ? cstring_to_text("") : DatumGetTextPCopy(v[4]);
     return r;
+}
+
+GuardRow read_guard_row(HeapTuple t, TupleDesc desc) {
+    Datum v[GUARD_ROW_COLUMNS];
+    bool n[GUARD_ROW_COLUMNS];
+    for (int i = 0; i < GUARD_ROW_COLUMNS; ++i) v[i] = SPI_getbinval(t, desc, i + 1, &n[i]);
+    return guard_row_of(v, n);
 }
 
 bool keys_visible(Relation rel, const AttrNumber* atts, int n) {
@@ -277,18 +278,32 @@ char* row_label(Relation rel, const char* key_names, const AttrNumber* key_atts,
 
 }  // namespace
 
+namespace {
+bool unbounded_range(RangeBound lo, RangeBound hi) {
+    return lo.infinite || hi.infinite || TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(lo.val)) ||
+           TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(hi.val));
+}
+}  // namespace
+
+bool guard_row_valid(const GuardRow* r, int capacity) {
+    if (r->resource == NULL || r->during_null || r->seats_null || r->seats < 1 || r->seats > capacity) return false;
+    RangeBound lo, hi;
+    bool empty;
+    range_deserialize(lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO), DatumGetRangeTypeP(r->during), &lo, &hi,
+                      &empty);
+    return !empty && !unbounded_range(lo, hi);
+}
+
 void check_guard_row(Relation rel, const char* key_names, const AttrNumber* key_atts, int n_keys,
                      const GuardRow* r, int capacity) {
+    if (guard_row_valid(r, capacity)) return;
     const char* what = r->resource == NULL ? "resource" : r->during_null ? "during" : r->seats_null ? "seats" : NULL;
     RangeType* range = what == NULL ? DatumGetRangeTypeP(r->during) : NULL;
     RangeBound lo, hi;
     bool empty = false;
     if (range != NULL)
         range_deserialize(lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO), range, &lo, &hi, &empty);
-    bool unbounded = range != NULL && !empty &&
-                     (lo.infinite || hi.infinite || TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(lo.val)) ||
-                      TIMESTAMP_NOT_FINITE(DatumGetTimestampTz(hi.val)));
-    if (what == NULL && !empty && !unbounded && r->seats >= 1 && r->seats <= capacity) return;
+    bool unbounded = range != NULL && !empty && unbounded_range(lo, hi);
     char* label = row_label(rel, key_names, key_atts, n_keys, r);
     if (what != NULL)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

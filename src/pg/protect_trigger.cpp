@@ -39,6 +39,7 @@ struct Guard {
     ArrayType* settings;
     SPIPlanPtr eval;  // $1 = the row: resource, during, active, seats, key
     SPIPlanPtr key;   // $1 = the row: its key
+    RowEval eval_fast, key_fast;  // the same, compiled
     MemoryContext cxt;
 };
 
@@ -71,11 +72,15 @@ SPIPlanPtr guard_row_plan = NULL;
 // its plans as the table's owner. SPI connected, search_path pinned.
 void load_guard(Guard* g, Relation rel) {
     if (g->cxt != NULL) {
+        row_eval_free(&g->eval_fast);
+        row_eval_free(&g->key_fast);
         if (g->eval) SPI_freeplan(g->eval);
         if (g->key) SPI_freeplan(g->key);
         MemoryContextDelete(g->cxt);
     }
     g->eval = g->key = NULL;
+    memset(&g->eval_fast, 0, sizeof g->eval_fast);
+    memset(&g->key_fast, 0, sizeof g->key_fast);
     g->cxt = AllocSetContextCreate(CacheMemoryContext, "slotguard guard", ALLOCSET_SMALL_SIZES);
 
     RoleSave role = become_guard_owner();
@@ -133,6 +138,8 @@ void load_guard(Guard* g, Relation rel) {
     MemoryContext old = MemoryContextSwitchTo(g->cxt);
     g->eval = eval;
     g->key = key;
+    row_eval_init(&g->eval_fast, eval, argtype, GUARD_ROW_COLUMNS, g->cxt);
+    row_eval_init(&g->key_fast, key, argtype, 1, g->cxt);
     g->relid = RelationGetRelid(rel);
     g->capacity = capacity;
     g->n_keys = k.n;
@@ -151,6 +158,8 @@ Guard* guard_for(int32 id, Relation rel) {
         g->valid = false;
         g->cxt = NULL;
         g->eval = g->key = NULL;
+        memset(&g->eval_fast, 0, sizeof g->eval_fast);
+        memset(&g->key_fast, 0, sizeof g->key_fast);
         g->relid = InvalidOid;
     }
     if (!g->valid || g->relid != RelationGetRelid(rel)) {
@@ -170,6 +179,12 @@ const char* table_name(Relation rel) {
 GuardRow eval_row(Guard* g, Relation rel, HeapTuple tuple) {
     Datum row = heap_copy_tuple_as_datum(tuple, RelationGetDescr(rel));
     RoleSave role = become_table_owner(rel);
+    Datum v[GUARD_ROW_COLUMNS];
+    bool n[GUARD_ROW_COLUMNS];
+    if (row_eval(&g->eval_fast, row, v, n)) {
+        restore_role(&role);
+        return guard_row_of(v, n);
+    }
     int rc = SPI_execute_plan(g->eval, &row, NULL, true, 1);
     restore_role(&role);
     if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "slotguard: evaluating the guard's expressions failed");
@@ -179,6 +194,12 @@ GuardRow eval_row(Guard* g, Relation rel, HeapTuple tuple) {
 text* eval_key(Guard* g, Relation rel, HeapTuple tuple) {
     Datum row = heap_copy_tuple_as_datum(tuple, RelationGetDescr(rel));
     RoleSave role = become_table_owner(rel);
+    Datum v;
+    bool n;
+    if (row_eval(&g->key_fast, row, &v, &n)) {
+        restore_role(&role);
+        return n ? cstring_to_text("") : DatumGetTextPCopy(v);
+    }
     int rc = SPI_execute_plan(g->key, &row, NULL, true, 1);
     restore_role(&role);
     if (rc != SPI_OK_SELECT || SPI_processed != 1) elog(ERROR, "slotguard: evaluating the row key failed");
@@ -322,32 +343,27 @@ void on_stale_update(Guard* g, Relation rel, HeapTuple old, HeapTuple row) {
     unpin_settings(level);
 }
 
-// INSERT (old == NULL) or UPDATE of a row.
+// INSERT (old == NULL) or UPDATE of a row. The guard's settings stay
+// pinned from evaluation through admission (admission reads and writes
+// entries by parameters only, so they change nothing there); errors are
+// raised after, in the caller's own settings (dates in its TimeZone).
 void on_write(Guard* g, Relation rel, HeapTuple old, HeapTuple row) {
     int level = pin_settings(g->settings);
     GuardRow r = eval_row(g, rel, row);
     text* old_key = NULL;
     if (old != NULL) old_key = same_key(g, rel, old, row) ? r.key : eval_key(g, rel, old);
-    unpin_settings(level);
-
-    if (!r.active) {
-        if (old_key == NULL) return;
-        // Cancelled, or otherwise no longer taking capacity: frees it.
-        level = pin_settings(NULL);
+    bool valid = r.active && guard_row_valid(&r, g->capacity);
+    Conflict c = {false, NULL, 0, NULL, 0};
+    if (valid || (!r.active && old_key != NULL)) {
         RoleSave role = become_guard_owner();
-        delete_entry(g->id, old_key);
+        if (valid)
+            c = admit_entry(g, &r, old_key);
+        else
+            delete_entry(g->id, old_key);  // cancelled, or otherwise no longer taking capacity
         restore_role(&role);
-        unpin_settings(level);
-        return;
     }
-    // Errors in the caller's own settings (dates in its TimeZone).
-    check_guard_row(rel, g->key_names, g->key_atts, g->n_keys, &r, g->capacity);
-
-    level = pin_settings(NULL);
-    RoleSave role = become_guard_owner();
-    Conflict c = admit_entry(g, &r, old_key);
-    restore_role(&role);
     unpin_settings(level);
+    if (r.active && !valid) check_guard_row(rel, g->key_names, g->key_atts, g->n_keys, &r, g->capacity);
     if (c.found) raise_guard_conflict(rel, g, &r, &c);
 }
 
