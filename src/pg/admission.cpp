@@ -138,6 +138,23 @@ void take_conflict(const Verdict* v, AdmitResult* result) {
 
 enum Step { STEP_DONE, STEP_CONFLICT, STEP_BACK_OUT };
 
+// The scan before anything is written: refuse on a certain conflict, wait
+// for the writers that decide (nothing written yet: waiting here can
+// deadlock nobody) and scan again, or go on and write.
+enum Precheck { PRE_WRITE, PRE_REFUSED, PRE_AGAIN };
+Precheck precheck(const AdmitTarget* targets, int n, Verdict* v, AdmitResult* result) {
+    evaluate(targets, n, NULL, v);
+    if (v->verdict == sg::Verdict::Conflict) {
+        take_conflict(v, result);
+        return PRE_REFUSED;
+    }
+    if (v->verdict == sg::Verdict::Uncertain) {
+        wait_for_pending(v);
+        return PRE_AGAIN;
+    }
+    return PRE_WRITE;
+}
+
 }  // namespace
 
 void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, AdmitResult* result,
@@ -156,16 +173,9 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         Verdict v;
-        evaluate(targets, n, NULL, &v);
-        if (v.verdict == sg::Verdict::Conflict) {
-            take_conflict(&v, result);
-            return;
-        }
-        if (v.verdict == sg::Verdict::Uncertain) {
-            // Nothing written yet: waiting here can deadlock nobody.
-            wait_for_pending(&v);
-            continue;
-        }
+        Precheck pre = precheck(targets, n, &v, result);
+        if (pre == PRE_REFUSED) return;
+        if (pre == PRE_AGAIN) continue;
         if (!prepared) {
             if (!before_write(before_arg)) {
                 result->outcome = ADMIT_RETRY;
@@ -263,16 +273,9 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
         CHECK_FOR_INTERRUPTS();
         Verdict v;
         if (!write_first) {
-            // Nothing written yet: waiting here can deadlock nobody.
-            evaluate(t, 1, NULL, &v);
-            if (v.verdict == sg::Verdict::Conflict) {
-                take_conflict(&v, result);
-                return;
-            }
-            if (v.verdict == sg::Verdict::Uncertain) {
-                wait_for_pending(&v);
-                continue;
-            }
+            Precheck pre = precheck(t, 1, &v, result);
+            if (pre == PRE_REFUSED) return;
+            if (pre == PRE_AGAIN) continue;
         }
         // A retry (after backing out and waiting) scans first again.
         write_first = false;
