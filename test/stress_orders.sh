@@ -23,6 +23,11 @@
 # every order was claimed exactly once (by the session that reported it), no
 # call failed, and more than one session got work.
 #
+# Part 3, the direct path. The same drain without expired claims, so that
+# every call takes claim_next_order's fast path, at each isolation level
+# (40001 allowed under REPEATABLE READ and SERIALIZABLE only; what those
+# calls left is swept up after); every order is claimed exactly once.
+#
 # Anything else — a second winner, an unexpected SQLSTATE, a lost connection,
 # a crashed backend, a gate that never fills — fails the test.
 # STRESS_ORDERS_NAIVE=1 replaces the API by the seed's broken check-then-write
@@ -284,6 +289,92 @@ printf '  left ready %d, ghost claims left %d (of %d), table/report mismatches %
 ((psql_failed == 0 && unfinished == 0)) || fail "$psql_failed psql sessions failed, $unfinished did not finish"
 ((busy > 1)) || fail "only $busy session(s) got work: the drain was not concurrent"
 ((ghosts == GHOSTS)) || fail "$ghosts expired claims were set up, not $GHOSTS"
+
+# --- part 3: the direct path under load, at each isolation level ------------
+# No expired claim anywhere, so every claim_next_order takes its fast path
+# (the direct heap/index claim, src/pg/order_claim_next.cpp). Each claim is
+# logged in its own transaction; under REPEATABLE READ / SERIALIZABLE a
+# call (or its commit) may fail with 40001, and nothing else may fail. Then
+# one session sweeps up what the failed calls left. Every order must be
+# claimed exactly once, by the session that logged it.
+DIRECT_ORDERS=${DIRECT_ORDERS:-3000}
+DIRECT_CALLS=$((DIRECT_ORDERS / DRAINERS * 2 + 100))
+for level in "read committed" "repeatable read" "serializable"; do
+    echo
+    echo "== direct path, $level: $DRAINERS sessions drain $DIRECT_ORDERS orders"
+    cluster_psql -o /dev/null <<SQL
+SET client_min_messages = warning;
+DELETE FROM slotguard.orders;
+DROP TABLE IF EXISTS direct_log;
+CREATE TABLE direct_log (session text, key text);
+SELECT count(slotguard.add_order('d-' || lpad(g::text, 6, '0'), 'k' || (g % 4))) FROM generate_series(1, $DIRECT_ORDERS) g;
+SQL
+    tag="direct-${level// /-}"
+    gate_close "$tag"
+    pids=()
+    for s in $(seq -w 1 "$DRAINERS"); do
+        kind=""
+        ((10#$s > DRAINERS - 4)) && kind=", kind => 'k$((10#$s % 4))'"
+        {
+            gate_sql
+            echo "SET default_transaction_isolation = '$level';"
+            for ((i = 1; i <= DIRECT_CALLS; i++)); do
+                echo "INSERT INTO direct_log SELECT 's$s', o.key FROM slotguard.claim_next_order('s$s'$kind) o WHERE o.key IS NOT NULL;"
+            done
+            echo '\echo DONE'
+        } >"$WORK/$tag-$s.sql"
+        $PSQL -v ON_ERROR_STOP=0 -f "$WORK/$tag-$s.sql" >"$WORK/$tag-$s.out" 2>"$WORK/$tag-$s.err" &
+        pids+=($!)
+    done
+    start=$SECONDS
+    gate_open "$tag" "$DRAINERS" || true
+    psql_failed=0
+    for pid in "${pids[@]}"; do wait "$pid" || psql_failed=$((psql_failed + 1)); done
+    took=$((SECONDS - start))
+    retried=0 errors=0 unfinished=0
+    for s in $(seq -w 1 "$DRAINERS"); do
+        n=$(grep -c 'ERROR:  40001' "$WORK/$tag-$s.err" || true)
+        [[ $level == "read committed" ]] || retried=$((retried + n))
+        if grep 'ERROR' "$WORK/$tag-$s.err" | grep -qv "ERROR:  40001"; then
+            errors=$((errors + $(grep 'ERROR' "$WORK/$tag-$s.err" | grep -vc "ERROR:  40001")))
+            grep 'ERROR' "$WORK/$tag-$s.err" | grep -v "ERROR:  40001" | head -n 3 | sed "s/^/    s$s | /"
+        fi
+        [[ $level == "read committed" ]] && errors=$((errors + n))
+        grep -q '^DONE$' "$WORK/$tag-$s.out" || unfinished=$((unfinished + 1))
+    done
+    # The sweep: what calls that failed with 40001 left ready.
+    cluster_psql -o /dev/null <<SQL
+SET default_transaction_isolation = 'read committed';
+DO \$\$
+DECLARE
+    k text;
+BEGIN
+    FOR i IN 1..$DIRECT_ORDERS LOOP
+        SELECT o.key INTO k FROM slotguard.claim_next_order('sweep') o;
+        EXIT WHEN k IS NULL;
+    END LOOP;
+END
+\$\$;
+SQL
+    swept=$(cluster_psql -At -c "SELECT count(*) FROM slotguard.orders WHERE claimant = 'sweep'")
+    cluster_psql -c "INSERT INTO direct_log SELECT claimant, key FROM slotguard.orders WHERE claimant = 'sweep'" >/dev/null
+    read -r logged distinct left mismatched busy < <(cluster_psql -At -F ' ' -c "
+        SELECT (SELECT count(*) FROM direct_log), (SELECT count(DISTINCT key) FROM direct_log),
+               (SELECT count(*) FROM slotguard.orders WHERE status <> 'claimed'),
+               (SELECT count(*) FROM slotguard.orders o
+                 WHERE NOT EXISTS (SELECT 1 FROM direct_log l WHERE l.key = o.key AND l.session = o.claimant)),
+               (SELECT count(DISTINCT session) FROM direct_log WHERE session <> 'sweep')")
+    printf '  %ds: %d claims logged (%d distinct) by %d of %d sessions, %d swept up after %d 40001s;\n' \
+        "$took" "$logged" "$distinct" "$busy" "$DRAINERS" "$swept" "$retried"
+    printf '  not claimed %d, table/log mismatches %d, errors %d\n' "$left" "$mismatched" "$errors"
+    ((logged == DIRECT_ORDERS && distinct == DIRECT_ORDERS)) ||
+        fail "$level: $logged claims logged ($distinct distinct) for $DIRECT_ORDERS orders"
+    ((left == 0)) || fail "$level: $left orders were not claimed"
+    ((mismatched == 0)) || fail "$level: $mismatched orders are not held by the session that logged them"
+    ((errors == 0)) || fail "$level: $errors calls failed"
+    ((psql_failed == 0 && unfinished == 0)) || fail "$level: $psql_failed psql sessions failed, $unfinished did not finish"
+    ((busy > 1)) || fail "$level: only $busy session(s) got work"
+done
 
 # A backend that crashed makes the postmaster log "terminated by signal".
 if grep -qE 'terminated by signal|PANIC|TRAP:' "$CLUSTER_LOG"; then

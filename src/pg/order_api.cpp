@@ -11,6 +11,7 @@
 // instead. Either way there is never a second winner. Only when the UPDATE
 // matched nothing is the row read again, to tell the caller why.
 #include "glue.hpp"
+#include "order_claim_next.hpp"
 #include "order_plans.hpp"
 
 extern "C" {
@@ -290,13 +291,17 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
     bool has_lease = lease_arg(fcinfo, 2, &expires);
     bool by_kind = kind != NULL;
     Datum row = (Datum)0;
+    // Step 1 without SPI when the table allows (order_claim_next.cpp).
+    DirectClaim direct = direct_claim_next(claimant, kind, has_lease, expires, &row);
+    if (direct == DIRECT_CLAIM_OK) PG_RETURN_DATUM(row);
     bool claimed = false;
     SPI_connect();
 
     Datum v[3] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), PointerGetDatum(kind)};
     char n[4] = "   ";
     if (!has_lease) n[1] = 'n';
-    claimed = write_order(by_kind ? ORDER_NEXT_FAST_KIND : ORDER_NEXT_FAST, v, n, &row);
+    if (direct == DIRECT_CLAIM_UNUSABLE)
+        claimed = write_order(by_kind ? ORDER_NEXT_FAST_KIND : ORDER_NEXT_FAST, v, n, &row);
 
     Datum* skipped = (Datum*)palloc(sizeof(Datum) * max_skipped_expired);
     int n_skipped = 0;

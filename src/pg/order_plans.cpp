@@ -66,6 +66,8 @@ const PlanSpec specs[ORDER_PLAN_COUNT] = {
     // oldest ready order is the oldest claimable one. The uncorrelated NOT
     // EXISTS is a one-time filter, checked before any row is locked; if it
     // fails, nothing is claimed and the caller takes the slow path.
+    // Normally order_claim_next.cpp does the same without SPI; these run
+    // when the table has something only SQL reproduces (a user trigger...).
     {SG_NEXT_READY("AND NOT EXISTS (SELECT 1 FROM slotguard.orders e WHERE e.status = 'claimed' "
                    "AND e.lease_expires_at <= now())"),
      2,
