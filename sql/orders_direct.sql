@@ -57,6 +57,27 @@ SELECT key FROM slotguard.orders WHERE key = 'od:1';
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 
+-- Which path ran: the direct path scans two indexes (the lease probe, the
+-- ready queue); the SQL statement scans one more relation, for its outer
+-- UPDATE finding the row again by key. The backend's scan counters are not
+-- flushed inside a transaction block, so the difference is the claim's.
+CREATE FUNCTION pg_temp.od_scans() RETURNS bigint LANGUAGE sql AS $$
+    SELECT sum(pg_stat_get_xact_numscans(c))::bigint
+    FROM (SELECT 'slotguard.orders'::regclass::oid AS c
+          UNION ALL SELECT indexrelid FROM pg_index WHERE indrelid = 'slotguard.orders'::regclass) AS r
+$$;
+BEGIN;
+CREATE TEMP TABLE od_scans AS SELECT pg_temp.od_scans() AS n;
+SELECT key FROM slotguard.claim_next_order('driver-p');
+SELECT pg_temp.od_scans() - n AS scans_direct FROM od_scans;
+ROLLBACK;
+BEGIN;
+ALTER TABLE slotguard.orders ADD CONSTRAINT od_any CHECK (true);
+CREATE TEMP TABLE od_scans AS SELECT pg_temp.od_scans() AS n;
+SELECT key FROM slotguard.claim_next_order('driver-p');
+SELECT pg_temp.od_scans() - n AS scans_sql FROM od_scans;
+ROLLBACK;
+
 -- Claims in one transaction see each other; a rollback undoes them.
 BEGIN;
 SELECT key FROM slotguard.claim_next_order('driver-d');

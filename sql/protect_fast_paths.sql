@@ -64,12 +64,21 @@ BEGIN INSERT INTO pf_fired VALUES (1); RETURN NEW; END $$;
 CREATE TRIGGER pf_count AFTER INSERT ON slotguard.guard_entry FOR EACH ROW EXECUTE FUNCTION pg_temp.pf_count();
 INSERT INTO pf.appt (id, room, starts) VALUES (8, 7, '2030-03-04 10:00+00');
 SELECT count(*) AS trigger_fired FROM pf_fired;
+-- SQL's upsert probes guard_entry's primary key; the direct path never
+-- does (the scan counters are not flushed inside a transaction block).
+CREATE TEMP TABLE pf_scans AS SELECT pg_stat_get_xact_numscans('slotguard.guard_entry_pkey'::regclass) AS n;
+INSERT INTO pf.appt (id, room, starts) VALUES (10, 7, '2030-03-07 12:00+00');
+SELECT pg_stat_get_xact_numscans('slotguard.guard_entry_pkey'::regclass) - n AS pkey_scans_sql FROM pf_scans;
 SAVEPOINT s;
 INSERT INTO pf.appt (id, room, starts) VALUES (9, 7, '2030-03-04 10:30+00');
 ROLLBACK TO s;
 ROLLBACK;
 -- Without it, the direct path again.
+BEGIN;
+CREATE TEMP TABLE pf_scans AS SELECT pg_stat_get_xact_numscans('slotguard.guard_entry_pkey'::regclass) AS n;
 INSERT INTO pf.appt (id, room, starts) VALUES (8, 7, '2030-03-04 10:00+00');
+SELECT pg_stat_get_xact_numscans('slotguard.guard_entry_pkey'::regclass) - n AS pkey_scans_direct FROM pf_scans;
+COMMIT;
 SELECT count(*) AS entries FROM pg_temp.pf_entries();
 
 -- A subquery in an expression: evaluated through SPI, same rule.

@@ -27,6 +27,8 @@ extern "C" {
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "commands/defrem.h"
+#include "utils/lsyscache.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "nodes/primnodes.h"
@@ -118,10 +120,14 @@ bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, b
     if (idx->rd_rel->relam != BTREE_AM_OID || !ix->indisvalid || !ix->indisready || !ix->indislive ||
         ix->indnatts != ncols || ix->indnkeyatts != ncols)
         return false;
-    for (int i = 0; i < ncols; ++i)
+    for (int i = 0; i < ncols; ++i) {
+        Oid type = TupleDescAttr(desc, cols[i] - 1)->atttypid;
+        // The default operator class: the order ORDER BY sorts in.
         if (ix->indkey.values[i] != cols[i] || idx->rd_indoption[i] != 0 ||
-            idx->rd_indcollation[i] != TupleDescAttr(desc, cols[i] - 1)->attcollation)
+            idx->rd_indcollation[i] != TupleDescAttr(desc, cols[i] - 1)->attcollation ||
+            idx->rd_opfamily[i] != get_opclass_family(GetDefaultOpClass(type, BTREE_AM_OID)))
             return false;
+    }
     return test(RelationGetIndexPredicate(idx));
 }
 
@@ -420,7 +426,8 @@ DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, Timest
     if (XactReadOnly || IsInParallelMode()) return DIRECT_CLAIM_UNUSABLE;
     Relation rel = table_open(slotguard_relation("orders"), RowExclusiveLock);
     if (!shape.valid || shape.relid != RelationGetRelid(rel)) build_shape(rel);
-    if (!shape.usable || pg_class_aclcheck(shape.relid, GetUserId(), ACL_SELECT | ACL_UPDATE) != ACLCHECK_OK) {
+    if (!shape.usable || pg_class_aclcheck(shape.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+        pg_class_aclcheck(shape.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK) {
         table_close(rel, NoLock);
         return DIRECT_CLAIM_UNUSABLE;
     }
