@@ -78,6 +78,23 @@ SELECT key FROM slotguard.claim_next_order('driver-p');
 SELECT pg_temp.od_scans() - n AS scans_sql FROM od_scans;
 ROLLBACK;
 
+-- A claim that loses to another claimant's live claim: one look through
+-- the primary key (src/pg/order_peek.cpp) instead of an UPDATE and a read;
+-- the same answers as before: NULL, 55P03, the holder's own claim back,
+-- and 25006 in a read-only transaction.
+SELECT key, claimant FROM slotguard.claim_order('od:6', 'holder', '1 hour');
+BEGIN;
+CREATE TEMP TABLE od_scans AS SELECT pg_temp.od_scans() AS n;
+SELECT slotguard.try_claim_order('od:6', 'rival') IS NULL AS lost;
+SELECT pg_temp.od_scans() - n AS scans_peek FROM od_scans;
+SELECT pg_temp.od_try($$SELECT slotguard.claim_order('od:6', 'rival')$$) AS claim_order_lost;
+SELECT key, claimant FROM slotguard.try_claim_order('od:6', 'holder');
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT pg_temp.od_try($$SELECT slotguard.try_claim_order('od:6', 'rival')$$) AS read_only;
+ROLLBACK;
+SELECT key FROM slotguard.release_order('od:6', 'holder');
+
 -- Claims in one transaction see each other; a rollback undoes them.
 BEGIN;
 SELECT key FROM slotguard.claim_next_order('driver-d');

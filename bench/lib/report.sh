@@ -370,20 +370,33 @@ FEATURE_END='<!-- feature-workloads:end -->'
 
 _feature_ratio_table() {
     local pair
-    echo "| pair | slotguard TPS | anchor TPS | ratio slotguard / anchor (measured) | target ratio | measured ≥ target | clients |"
-    echo "|---|---:|---:|---:|---:|---|---:|"
+    echo "| pair | slotguard TPS (median) | anchor TPS (median) | ratio slotguard / anchor: median of the rounds | per-round ratios | target ratio | measured ≥ target | clients |"
+    echo "|---|---:|---:|---:|---|---:|---|---:|"
     for pair in $FEATURES; do
         # shellcheck source=/dev/null
         source "$FEATURE_DIR/$pair.conf"
         awk -F'\t' -v p="$pair" -v target="$FT_TARGET" -v cl="$FT_CLIENTS" -v aname="$FT_ANCHOR_NAME" '
-            $1 == p && $2 == "slotguard" { s = ($10 == 124 ? "STUCK" : $3) }
-            $1 == p && $2 == "anchor"    { a = ($10 == 124 ? "STUCK" : $3) }
-            function show(t) { return (t == "" || t == "NA") ? "n/a" : (t == "STUCK" ? "stuck" : sprintf("%.0f", t)) }
+            function bad(t) { return t == "" || t == "NA" || t == "STUCK" }
+            function median(v, n,    i, j, t) {
+                for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+                return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+            }
+            $1 == p { t = ($10 == 124 ? "STUCK" : $3); r = $17 == "" ? 1 : $17; rounds[r] = 1
+                      if ($2 == "slotguard") s[r] = t; else a[r] = t }
             END {
-                ok = (s != "" && s != "NA" && s != "STUCK" && a != "" && a != "NA" && a != "STUCK" && a + 0 > 0)
-                r = ok ? sprintf("**%.2f**", s / a) : "n/a"
-                m = ok ? ((s / a >= target) ? "yes" : "no") : "n/a"
-                printf "| %s (vs %s) | %s | %s | %s | ≥ %.1f | %s | %d |\n", p, aname, show(s), show(a), r, target, m, cl
+                n = 0; list = ""; ns = 0; na = 0
+                for (r = 1; r in rounds; r++) {
+                    if (!bad(s[r])) ss[++ns] = s[r]
+                    if (!bad(a[r])) aa[++na] = a[r]
+                    if (bad(s[r]) || bad(a[r]) || a[r] + 0 <= 0) { list = list (list == "" ? "" : ", ") "n/a"; continue }
+                    q[++n] = s[r] / a[r]
+                    list = list (list == "" ? "" : ", ") sprintf("%.2f", s[r] / a[r])
+                }
+                ms = ns ? sprintf("%.0f", median(ss, ns)) : "n/a"
+                ma = na ? sprintf("%.0f", median(aa, na)) : "n/a"
+                if (n == 0) { printf "| %s (vs %s) | %s | %s | n/a | %s | ≥ %.1f | n/a | %d |\n", p, aname, ms, ma, list, target, cl; exit }
+                m = median(q, n)
+                printf "| %s (vs %s) | %s | %s | **%.2f** | %s | ≥ %.1f | %s | %d |\n", p, aname, ms, ma, m, list, target, (m >= target ? "yes" : "no"), cl
             }' "$FRESULTS"
     done
 }
@@ -391,23 +404,25 @@ _feature_ratio_table() {
 _feature_pair_table() {   # $1 = pair
     # shellcheck source=/dev/null
     source "$FEATURE_DIR/$1.conf"
-    echo "| side | pgbench script | TPS | transactions | failed | avg latency (ms) | other CPU (cores) | attempts | after the run |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
+    echo "| round | side | pgbench script | TPS | transactions | failed | avg latency (ms) | other CPU (cores) | attempts | after the run |"
+    echo "|---:|---|---|---:|---:|---:|---:|---:|---:|---|"
     awk -F'\t' -v p="$1" -v ss="$FT_SCRIPT_SLOTGUARD" -v as="$FT_SCRIPT_ANCHOR" '
         $1 != p { next }
         {
             sc = ($2 == "slotguard" ? ss : as) ".sql"
-            if ($3 == "NA") { printf "| %s | `%s` | not run (extension not installable) | | | | | | |\n", $2, sc; next }
-            if ($10 == 124) { printf "| %s | `%s` | **stuck**: pgbench killed | | | | %s | %s | %s |\n", $2, sc, $13, $16, $15; next }
-            printf "| %s | `%s` | %.0f | %d | %d | %s | %s | %s | %s |\n", $2, sc, $3, $4, $5, $9, $13, $16, $15
+            r = $17 == "" ? 1 : $17
+            if ($3 == "NA") { printf "| %s | %s | `%s` | not run (extension not installable) | | | | | | |\n", r, $2, sc; next }
+            if ($10 == 124) { printf "| %s | %s | `%s` | **stuck**: pgbench killed | | | | %s | %s | %s |\n", r, $2, sc, $13, $16, $15; next }
+            printf "| %s | %s | `%s` | %.0f | %d | %d | %s | %s | %s | %s |\n", r, $2, sc, $3, $4, $5, $9, $13, $16, $15
         }' "$FRESULTS"
 }
 
 _feature_observations() {
-    local any=0 pair side tps failed rc aborted errlines other kept attempts
-    while IFS=$'\t' read -r pair side tps _ failed _ _ _ _ rc aborted errlines other kept _ attempts; do
+    local any=0 pair side tps failed rc aborted errlines other kept attempts round
+    while IFS=$'\t' read -r pair side tps _ failed _ _ _ _ rc aborted errlines other kept _ attempts round; do
         [ "$tps" = NA ] && { echo "- $pair / $side: not run — \`CREATE EXTENSION slotguard CASCADE\` failed in this run."; any=1; continue; }
-        local logf="bench/out/$STAMP/pgbench/feature.$pair.$side.try$kept.log"
+        local logf="bench/out/$STAMP/pgbench/feature.$pair.$side.r$round.try$kept.log"
+        side="$side (round $round)"
         if [ "$rc" = 124 ]; then
             echo "- **$pair / $side: stuck — pgbench had not finished ${PGBENCH_LIMIT} s after starting; the cluster was crash-restarted** ($logf)."; any=1; continue
         fi
@@ -454,10 +469,13 @@ the booking workloads (\`shared_buffers=256MB\`, \`fsync\` and
 \`synchronous_commit\` on, …). Each side gets its own fresh database
 (\`bench/setup/features/<pair>_{slotguard,anchor}.sql\`, then \`VACUUM ANALYZE\`
 and \`CHECKPOINT\`), then \`pgbench -n -M prepared -c <clients> -j $JOBS -T $SECS\`
-on its script in \`bench/workloads/\`; slotguard runs first, then the anchor.
-The quiet-machine wait and the re-measuring of disturbed runs are the same
-as above. **Ratio** = slotguard TPS / anchor TPS; the **target** is the ratio
-the issue asks for. Setup and background per pair: \`bench/workers.md\`,
+on its script in \`bench/workloads/\`. Each pair is measured in
+$FEATURE_ROUNDS round(s); the side that goes first alternates (slotguard in odd
+rounds, the anchor in even ones), so a drift in the machine's speed does
+not favour either. The quiet-machine wait and the re-measuring of disturbed
+runs are the same as above. **Ratio** = slotguard TPS / anchor TPS of one
+round; the table gives the **median** of the rounds' ratios, and the
+**target** is the ratio the issue asks for. Setup and background per pair: \`bench/workers.md\`,
 \`bench/orders.md\`, \`bench/protect.md\`.
 
 $(_feature_ratio_table)

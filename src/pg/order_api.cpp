@@ -12,6 +12,7 @@
 // matched nothing is the row read again, to tell the caller why.
 #include "glue.hpp"
 #include "order_claim_next.hpp"
+#include "order_peek.hpp"
 #include "order_plans.hpp"
 
 extern "C" {
@@ -229,6 +230,8 @@ bool claim(FunctionCallInfo fcinfo, Datum* row) {
     bool has_lease = lease_arg(fcinfo, 2, &expires);
     Datum v[3] = {PointerGetDatum(key), PointerGetDatum(claimant), TimestampTzGetDatum(expires)};
     const char* nulls = has_lease ? "   " : "  n";
+    // The common loser: another claimant's live claim, seen without SQL.
+    if (order_taken_by_other(key, claimant)) return false;
     bool won = true;
     SPI_connect();
     for (int attempt = 1;; ++attempt) {
