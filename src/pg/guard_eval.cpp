@@ -10,11 +10,14 @@
 #include "guard.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
 #include "utils/acl.h"
+#include "utils/bytea.h"
+#include "utils/float.h"
 #include "utils/plancache.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
@@ -336,23 +339,75 @@ ArrayType* capture_settings(void) {
     return construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
-int pin_settings(ArrayType* captured) {
-    int level = NewGUCNestLevel();
-    set_if_different("search_path", "pg_catalog, pg_temp");
-    if (captured == NULL) return level;
-    for (size_t i = 0; i < sizeof fixed_names / sizeof fixed_names[0]; ++i) set_if_different(fixed_names[i], fixed_values[i]);
+namespace {
+
+// The guard's captured settings as name/value pairs, parsed once: a trigger
+// pins the same few settings for every row it checks.
+struct ParsedSettings {
+    char* raw;  // the array they were parsed from (a copy, to compare)
+    int n;
+    char** names;
+    char** values;
+};
+ParsedSettings parsed = {NULL, 0, NULL, NULL};
+
+const ParsedSettings* parse_settings(ArrayType* captured) {
+    Size len = VARSIZE(captured);
+    if (parsed.raw != NULL && VARSIZE(parsed.raw) == len && memcmp(parsed.raw, captured, len) == 0) return &parsed;
+    if (parsed.raw != NULL) {
+        for (int i = 0; i < parsed.n; ++i) pfree(parsed.names[i]);  // each value shares its name's buffer
+        pfree(parsed.names);
+        pfree(parsed.values);
+        pfree(parsed.raw);
+        parsed.raw = NULL;
+    }
     Datum* elems;
     bool* nulls;
     int n;
     deconstruct_array(captured, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+    ParsedSettings p;
+    p.names = (char**)MemoryContextAlloc(TopMemoryContext, sizeof(char*) * (n > 0 ? n : 1));
+    p.values = (char**)MemoryContextAlloc(TopMemoryContext, sizeof(char*) * (n > 0 ? n : 1));
+    p.n = 0;
     for (int i = 0; i < n; ++i) {
         if (nulls[i]) continue;
-        char* s = TextDatumGetCString(elems[i]);
+        char* s = MemoryContextStrdup(TopMemoryContext, TextDatumGetCString(elems[i]));
         char* eq = strchr(s, '=');
-        if (eq == NULL) continue;
+        if (eq == NULL) {
+            pfree(s);
+            continue;
+        }
         *eq = '\0';
-        set_if_different(s, eq + 1);
+        p.names[p.n] = s;
+        p.values[p.n++] = eq + 1;
     }
+    p.raw = (char*)MemoryContextAlloc(TopMemoryContext, len);
+    memcpy(p.raw, captured, len);
+    parsed = p;
+    return &parsed;
+}
+
+const char* const pinned_search_path = "pg_catalog, pg_temp";
+
+// The fixed settings, read straight from their variables (cheaper than
+// asking the GUC machinery by name for every row).
+bool fixed_settings_in_place(void) {
+    return extra_float_digits == 1 && bytea_output == BYTEA_OUTPUT_HEX && standard_conforming_strings;
+}
+
+}  // namespace
+
+int pin_settings(ArrayType* captured) {
+    int level = NewGUCNestLevel();
+    if (namespace_search_path == NULL || strcmp(namespace_search_path, pinned_search_path) != 0)
+        (void)set_config_option("search_path", pinned_search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                                0, false);
+    if (captured == NULL) return level;
+    if (!fixed_settings_in_place())
+        for (size_t i = 0; i < sizeof fixed_names / sizeof fixed_names[0]; ++i)
+            set_if_different(fixed_names[i], fixed_values[i]);
+    const ParsedSettings* p = parse_settings(captured);
+    for (int i = 0; i < p->n; ++i) set_if_different(p->names[i], p->values[i]);
     return level;
 }
 
