@@ -79,7 +79,7 @@ SELECT pg_temp.od_scans() - n AS scans_sql FROM od_scans;
 ROLLBACK;
 
 -- A claim that loses to another claimant's live claim: one look through
--- the primary key (src/pg/order_peek.cpp) instead of an UPDATE and a read;
+-- the primary key (src/pg/order_claim_next.cpp) instead of an UPDATE and a read;
 -- the same answers as before: NULL, 55P03, the holder's own claim back,
 -- and 25006 in a read-only transaction.
 SELECT key, claimant FROM slotguard.claim_order('od:6', 'holder', '1 hour');
@@ -94,6 +94,30 @@ BEGIN READ ONLY;
 SELECT pg_temp.od_try($$SELECT slotguard.try_claim_order('od:6', 'rival')$$) AS read_only;
 ROLLBACK;
 SELECT key FROM slotguard.release_order('od:6', 'holder');
+
+-- claim_order, release_order and complete_order by key are direct too: the
+-- row is checked by calling orders_rules' C function itself, so the SQL
+-- function slotguard.order_row_ok is not called (track_functions counts
+-- its calls within the transaction); through SQL, the CHECK calls it.
+SET track_functions = 'all';
+CREATE FUNCTION pg_temp.od_rule_calls() RETURNS bigint LANGUAGE sql AS
+    $$ SELECT coalesce(pg_stat_get_xact_function_calls('slotguard.order_row_ok'::regproc), 0) $$;
+BEGIN;
+CREATE TEMP TABLE od_calls AS SELECT pg_temp.od_rule_calls() AS n;
+SELECT key, status, claimant FROM slotguard.claim_order('od:6', 'keyed');
+SELECT key, status, claimant FROM slotguard.release_order('od:6', 'keyed');
+SELECT key, status, claimant FROM slotguard.claim_order('od:6', 'keyed');
+SELECT key, status, claimant, lease_expires_at IS NULL AS no_lease FROM slotguard.complete_order('od:6', 'keyed');
+SELECT pg_temp.od_rule_calls() - n AS rule_calls_direct FROM od_calls;
+ROLLBACK;
+BEGIN;
+ALTER TABLE slotguard.orders ADD CONSTRAINT od_any CHECK (true);
+CREATE TEMP TABLE od_calls AS SELECT pg_temp.od_rule_calls() AS n;
+SELECT key, status, claimant FROM slotguard.claim_order('od:6', 'keyed');
+SELECT key, status, claimant FROM slotguard.release_order('od:6', 'keyed');
+SELECT pg_temp.od_rule_calls() - n AS rule_calls_sql FROM od_calls;
+ROLLBACK;
+RESET track_functions;
 
 -- Claims in one transaction see each other; a rollback undoes them.
 BEGIN;

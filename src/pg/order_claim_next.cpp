@@ -50,6 +50,7 @@ struct Shape {
     Oid ready_idx;  // (ready_at, key) WHERE status = 'ready'
     Oid kind_idx;   // (kind, ready_at, key) WHERE status = 'ready'
     Oid lease_idx;  // (lease_expires_at) WHERE status = 'claimed' AND lease_expires_at IS NOT NULL
+    Oid pkey;       // (key)
     uint32 check_fn_hash;  // syscache hash of order_row_ok's pg_proc row
     AttrNumber c_key, c_kind, c_status, c_claimant, c_claimed_at, c_lease, c_ready_at;
     Bitmapset* updated;  // the UPDATE's SET columns, as in its range table entry
@@ -64,7 +65,7 @@ uint64 invalidations = 0;
 
 void forget_shape_rel(Datum, Oid relid) {
     if (relid == InvalidOid || relid == shape.relid || relid == shape.ready_idx || relid == shape.kind_idx ||
-        relid == shape.lease_idx) {
+        relid == shape.lease_idx || relid == shape.pkey) {
         shape.valid = false;
         ++invalidations;
     }
@@ -132,6 +133,8 @@ bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, b
 }
 
 bool pred_ready(List* pred) { return list_length(pred) == 1 && is_text_eq((Node*)linitial(pred), shape.c_status, "ready"); }
+
+bool no_predicate(List* pred) { return pred == NIL; }
 
 bool pred_lease(List* pred) {
     if (list_length(pred) != 2) return false;
@@ -212,6 +215,14 @@ bool shape_usable(Relation rel) {
     }
     list_free(indexes);
     if (!OidIsValid(shape.ready_idx) || !OidIsValid(shape.kind_idx) || !OidIsValid(shape.lease_idx)) return false;
+    // The primary key on (key): what "WHERE o.key = $1" finds.
+    shape.pkey = RelationGetPrimaryKeyIndex(rel);
+    if (!OidIsValid(shape.pkey)) return false;
+    Relation pk = index_open(shape.pkey, RowExclusiveLock);
+    AttrNumber key_only[] = {shape.c_key};
+    bool plain_pkey = index_is(pk, desc, key_only, 1, no_predicate);
+    index_close(pk, NoLock);
+    if (!plain_pkey) return false;
 
     // rte->updatedCols of the UPDATE: ExecInsertIndexTuples asks it whether
     // an index's columns changed (a hint for btree's bottom-up deletion).
@@ -235,7 +246,7 @@ void build_shape(Relation rel) {
     uint64 seen = invalidations;
     shape.valid = false;  // until built: an error on the way leaves it unbuilt
     shape.relid = RelationGetRelid(rel);
-    shape.ready_idx = shape.kind_idx = shape.lease_idx = InvalidOid;
+    shape.ready_idx = shape.kind_idx = shape.lease_idx = shape.pkey = InvalidOid;
     shape.check_fn_hash = 0;
     shape.updated = NULL;
     shape.usable = shape_usable(rel);
@@ -370,35 +381,50 @@ void check_row(Relation rel, const Datum* values, const bool* nulls) {
                         errtableconstraint(rel, "orders_rules")));
 }
 
-// The UPDATE of the locked row (ExecSimpleRelationUpdate without triggers):
-// the new version, then its index entries unless the update was HOT.
-void claim_locked(Relation rel, Snapshot snap, TupleTableSlot* locked, TupleTableSlot* fresh, CommandId cid,
-                  text* claimant, bool has_lease, TimestampTz expires, TimestampTz now) {
+// What an order's UPDATE sets: status, and (set_claim) claimant and
+// claimed_at, and (set_lease) lease_expires_at.
+struct OrderSet {
+    const char* status;
+    bool set_claim;
+    text* claimant;    // NULL: NULL
+    bool claimed_now;  // claimed_at = now(), else NULL
+    bool set_lease;
+    bool has_lease;
+    TimestampTz lease;
+};
+
+// The UPDATE of one row version (ExecSimpleRelationUpdate without
+// triggers): the new version, then its index entries unless the update was
+// HOT. TM_Ok, or why heap_update did not write (then nothing changed).
+TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, TupleTableSlot* fresh, CommandId cid,
+                          const OrderSet* set, TimestampTz now) {
     TupleDesc desc = RelationGetDescr(rel);
-    slot_getallattrs(locked);
+    slot_getallattrs(old);
     Datum* values = (Datum*)palloc(sizeof(Datum) * desc->natts);
     bool* nulls = (bool*)palloc(sizeof(bool) * desc->natts);
-    memcpy(values, locked->tts_values, sizeof(Datum) * desc->natts);
-    memcpy(nulls, locked->tts_isnull, sizeof(bool) * desc->natts);
-    values[shape.c_status - 1] = CStringGetTextDatum("claimed");
+    memcpy(values, old->tts_values, sizeof(Datum) * desc->natts);
+    memcpy(nulls, old->tts_isnull, sizeof(bool) * desc->natts);
+    values[shape.c_status - 1] = CStringGetTextDatum(set->status);
     nulls[shape.c_status - 1] = false;
-    values[shape.c_claimant - 1] = PointerGetDatum(claimant);
-    nulls[shape.c_claimant - 1] = false;
-    values[shape.c_claimed_at - 1] = TimestampTzGetDatum(now);
-    nulls[shape.c_claimed_at - 1] = false;
-    values[shape.c_lease - 1] = TimestampTzGetDatum(expires);
-    nulls[shape.c_lease - 1] = !has_lease;
+    if (set->set_claim) {
+        values[shape.c_claimant - 1] = PointerGetDatum(set->claimant);
+        nulls[shape.c_claimant - 1] = set->claimant == NULL;
+        values[shape.c_claimed_at - 1] = TimestampTzGetDatum(now);
+        nulls[shape.c_claimed_at - 1] = !set->claimed_now;
+    }
+    if (set->set_lease) {
+        values[shape.c_lease - 1] = TimestampTzGetDatum(set->lease);
+        nulls[shape.c_lease - 1] = !set->has_lease;
+    }
     check_row(rel, values, nulls);
     ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), fresh, true);
 
     TM_FailureData tmfd;
     LockTupleMode lockmode;
     bool update_indexes;
-    TM_Result r = table_tuple_update(rel, &locked->tts_tid, fresh, cid, snap, InvalidSnapshot, true, &tmfd, &lockmode,
+    TM_Result r = table_tuple_update(rel, &old->tts_tid, fresh, cid, snap, InvalidSnapshot, true, &tmfd, &lockmode,
                                      &update_indexes);
-    // We hold the row's lock: nothing else can have changed it.
-    if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
-    if (!update_indexes) return;
+    if (r != TM_Ok || !update_indexes) return r;
 
     EState* estate = CreateExecutorState();
     RangeTblEntry* rte = makeNode(RangeTblEntry);
@@ -417,55 +443,176 @@ void claim_locked(Relation rel, Snapshot snap, TupleTableSlot* locked, TupleTabl
     list_free(recheck);
     ExecCloseIndices(rri);
     FreeExecutorState(estate);
+    return TM_Ok;
+}
+
+// The state every direct write starts from: slotguard.orders open as an
+// UPDATE opens it, the statement's snapshot and command id as SPI sets them
+// up for a statement that writes (earlier writes of this transaction, an
+// earlier call in the same statement too, are seen), in a memory context of
+// its own. False (nothing open) when the table needs SQL.
+struct Direct {
+    Relation rel;
+    Snapshot snap;
+    CommandId cid;
+    TimestampTz now;  // now()
+    MemoryContext caller, work;
+};
+
+bool direct_begin(Direct* d) {
+    // The UPDATE would be refused here (25006 and the like): let it say so.
+    if (XactReadOnly || IsInParallelMode()) return false;
+    d->rel = table_open(slotguard_relation("orders"), RowExclusiveLock);
+    if (!shape.valid || shape.relid != RelationGetRelid(d->rel)) build_shape(d->rel);
+    if (!shape.usable || pg_class_aclcheck(shape.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+        pg_class_aclcheck(shape.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK) {
+        table_close(d->rel, NoLock);
+        return false;
+    }
+    CheckCmdReplicaIdentity(d->rel, CMD_UPDATE);
+    d->caller = CurrentMemoryContext;
+    d->work = AllocSetContextCreate(d->caller, "slotguard direct order write", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(d->work);
+    PushActiveSnapshot(GetTransactionSnapshot());
+    CommandCounterIncrement();
+    UpdateActiveSnapshotCommandId();
+    d->snap = GetActiveSnapshot();
+    d->cid = GetCurrentCommandId(true);
+    d->now = GetCurrentTransactionStartTimestamp();
+    return true;
+}
+
+// The written row as a slotguard.orders datum, in the caller's context.
+Datum direct_row(Direct* d, TupleTableSlot* fresh) {
+    HeapTuple t = ExecFetchSlotHeapTuple(fresh, false, NULL);
+    MemoryContextSwitchTo(d->caller);
+    Datum row = heap_copy_tuple_as_datum(t, RelationGetDescr(d->rel));
+    MemoryContextSwitchTo(d->work);
+    return row;
+}
+
+void direct_end(Direct* d) {
+    PopActiveSnapshot();
+    MemoryContextSwitchTo(d->caller);
+    MemoryContextDelete(d->work);
+    table_close(d->rel, NoLock);
+}
+
+// The order's version the snapshot sees, found through the primary key.
+bool fetch_by_key(Direct* d, text* key, TupleTableSlot* slot) {
+    Relation idx = index_open(shape.pkey, RowExclusiveLock);
+    ScanKeyData sk;
+    ScanKeyInit(&sk, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(key));
+    sk.sk_collation = idx->rd_indcollation[0];
+    IndexScanDesc scan = index_beginscan(d->rel, idx, d->snap, 1, 0);
+    index_rescan(scan, &sk, 1, NULL, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    index_close(idx, NoLock);
+    return found;
+}
+
+bool lease_live(TupleTableSlot* slot, TimestampTz now) {
+    bool isnull;
+    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
+    return isnull || DatumGetTimestampTz(lease) > now;
+}
+
+// UPDATE ... WHERE o.key = $1 AND <matches> with the SET of `set`, on the
+// row version the statement's snapshot sees: an UPDATE's WHERE is decided
+// on exactly that version. If a concurrent transaction changed it since
+// (heap_update waited for it), the executor would go on to the latest
+// version (READ COMMITTED) or fail (40001): that is left to the SQL.
+KeyedOutcome keyed_update(text* key, bool (*matches)(TupleTableSlot*, void*, TimestampTz), void* arg,
+                          const OrderSet* set, Datum* row, bool (*lost)(TupleTableSlot*, void*, TimestampTz),
+                          bool* has_lost) {
+    Direct d;
+    if (!direct_begin(&d)) return KEYED_SQL;
+    TupleTableSlot* seen = table_slot_create(d.rel, NULL);
+    KeyedOutcome out = KEYED_SQL;
+    if (!fetch_by_key(&d, key, seen)) {
+        out = KEYED_NO_MATCH;
+    } else if (!matches(seen, arg, d.now)) {
+        out = KEYED_NO_MATCH;
+        if (lost != NULL) *has_lost = lost(seen, arg, d.now);
+    } else {
+        TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
+        if (write_order_row(d.rel, d.snap, seen, fresh, d.cid, set, d.now) == TM_Ok) {
+            *row = direct_row(&d, fresh);
+            out = KEYED_DONE;
+        }
+        ExecDropSingleTupleTableSlot(fresh);
+    }
+    ExecDropSingleTupleTableSlot(seen);
+    direct_end(&d);
+    return out;
+}
+
+struct ClaimArg {
+    text* claimant;
+};
+
+// status = 'ready' OR (status = 'claimed' AND lease_expires_at <= now())
+bool claimable_row(TupleTableSlot* slot, void*, TimestampTz now) {
+    if (column_is(slot, shape.c_status, "ready")) return true;
+    bool isnull;
+    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
+    return column_is(slot, shape.c_status, "claimed") && !isnull && DatumGetTimestampTz(lease) <= now;
+}
+
+// Someone else's live claim: the caller lost.
+bool held_by_other(TupleTableSlot* slot, void* arg, TimestampTz now) {
+    bool isnull;
+    Datum holder = slot_getattr(slot, shape.c_claimant, &isnull);
+    return column_is(slot, shape.c_status, "claimed") && !isnull &&
+           !same_text(DatumGetTextPP(holder), ((ClaimArg*)arg)->claimant) && lease_live(slot, now);
+}
+
+// status = 'claimed' AND claimant = $2 AND (lease_expires_at IS NULL OR lease_expires_at > now())
+bool held_live_by(TupleTableSlot* slot, void* arg, TimestampTz now) {
+    return column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, ((ClaimArg*)arg)->claimant) &&
+           lease_live(slot, now);
 }
 
 }  // namespace
 
 DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, TimestampTz expires, Datum* row) {
-    // The UPDATE would be refused here (25006 and the like): let it say so.
-    if (XactReadOnly || IsInParallelMode()) return DIRECT_CLAIM_UNUSABLE;
-    Relation rel = table_open(slotguard_relation("orders"), RowExclusiveLock);
-    if (!shape.valid || shape.relid != RelationGetRelid(rel)) build_shape(rel);
-    if (!shape.usable || pg_class_aclcheck(shape.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-        pg_class_aclcheck(shape.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK) {
-        table_close(rel, NoLock);
-        return DIRECT_CLAIM_UNUSABLE;
-    }
-    CheckCmdReplicaIdentity(rel, CMD_UPDATE);
-
-    MemoryContext caller = CurrentMemoryContext;
-    MemoryContext work = AllocSetContextCreate(caller, "slotguard claim_next_order", ALLOCSET_DEFAULT_SIZES);
-    MemoryContextSwitchTo(work);
-    // The statement's snapshot and command id, as SPI sets them up for a
-    // non-read-only statement: earlier writes of this transaction (an
-    // earlier claim in the same statement, too) are seen.
-    PushActiveSnapshot(GetTransactionSnapshot());
-    CommandCounterIncrement();
-    UpdateActiveSnapshotCommandId();
-    Snapshot snap = GetActiveSnapshot();
-    CommandId cid = GetCurrentCommandId(true);
-    TimestampTz now = GetCurrentTransactionStartTimestamp();  // now()
-
-    TupleTableSlot* scanned = table_slot_create(rel, NULL);
-    TupleTableSlot* locked = table_slot_create(rel, NULL);
+    Direct d;
+    if (!direct_begin(&d)) return DIRECT_CLAIM_UNUSABLE;
+    TupleTableSlot* scanned = table_slot_create(d.rel, NULL);
+    TupleTableSlot* locked = table_slot_create(d.rel, NULL);
     DirectClaim result = DIRECT_CLAIM_NONE;
-    if (!expired_claim_exists(rel, snap, scanned, kind, now) && lock_oldest_ready(rel, snap, scanned, locked, kind, cid)) {
-        TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
-        claim_locked(rel, snap, locked, fresh, cid, claimant, has_lease, expires, now);
-        HeapTuple t = ExecFetchSlotHeapTuple(fresh, false, NULL);
-        MemoryContextSwitchTo(caller);
-        *row = heap_copy_tuple_as_datum(t, RelationGetDescr(rel));
-        MemoryContextSwitchTo(work);
+    if (!expired_claim_exists(d.rel, d.snap, scanned, kind, d.now) &&
+        lock_oldest_ready(d.rel, d.snap, scanned, locked, kind, d.cid)) {
+        TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
+        OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
+        // We hold the row's lock: nothing else can have changed it.
+        TM_Result r = write_order_row(d.rel, d.snap, locked, fresh, d.cid, &set, d.now);
+        if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
+        *row = direct_row(&d, fresh);
         ExecDropSingleTupleTableSlot(fresh);
         result = DIRECT_CLAIM_OK;
     }
     ExecDropSingleTupleTableSlot(locked);
     ExecDropSingleTupleTableSlot(scanned);
-    PopActiveSnapshot();
-    MemoryContextSwitchTo(caller);
-    MemoryContextDelete(work);
-    table_close(rel, NoLock);
+    direct_end(&d);
     return result;
+}
+
+KeyedOutcome direct_claim_key(text* key, text* claimant, bool has_lease, TimestampTz expires, Datum* row,
+                              bool* lost) {
+    ClaimArg arg = {claimant};
+    OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
+    *lost = false;
+    return keyed_update(key, claimable_row, &arg, &set, row, held_by_other, lost);
+}
+
+KeyedOutcome direct_finish_key(text* key, text* claimant, bool completing, Datum* row) {
+    ClaimArg arg = {claimant};
+    // release: back to ready, nobody's; complete: done, keeping who and since when.
+    OrderSet release = {"ready", true, NULL, false, true, false, 0};
+    OrderSet complete = {"done", false, NULL, false, true, false, 0};
+    return keyed_update(key, held_live_by, &arg, completing ? &complete : &release, row, NULL, NULL);
 }
 
 }  // namespace sgpg
