@@ -17,6 +17,14 @@
 // UPDATE would do that this does not (user triggers, rules, row-level
 // security, CHECK constraints other than orders_rules, generated columns,
 // other index definitions) makes the caller run the SQL instead.
+//
+// The same machinery writes claim_order / try_claim_order, release_order
+// and complete_order (ORDER_CLAIM, ORDER_RELEASE, ORDER_COMPLETE): each is
+// an UPDATE ... WHERE o.key = $1 AND <state>, whose WHERE the executor
+// decides on the row version its snapshot sees. keyed_update decides it on
+// that same version, found through the primary key, and writes it with
+// table_tuple_update; if a concurrent transaction changed the row meanwhile,
+// the SQL runs instead (EvalPlanQual under READ COMMITTED, 40001 above).
 #include "glue.hpp"
 #include "order_claim_next.hpp"
 
