@@ -152,18 +152,25 @@ bool pred_lease(List* pred) {
            (is_text_eq(b, shape.c_status, "claimed") && is_not_null(a, shape.c_lease));
 }
 
+// The columns orders_rules passes to slotguard.order_row_ok, in order.
+const int N_RULE_ARGS = 6;
+void rule_args(AttrNumber* args) {
+    const AttrNumber cols[N_RULE_ARGS] = {shape.c_key,        shape.c_status, shape.c_claimant,
+                                          shape.c_claimed_at, shape.c_lease,  shape.c_ready_at};
+    memcpy(args, cols, sizeof cols);
+}
+
 // The one CHECK constraint is orders_rules, calling slotguard.order_row_ok
-// (the C function sg_order_row_ok) on (key, status, claimant, claimed_at,
-// lease_expires_at, ready_at).
+// (the C function sg_order_row_ok) on rule_args.
 bool only_orders_rules(TupleConstr* c) {
     if (c == NULL || c->num_check != 1 || strcmp(c->check[0].ccname, "orders_rules") != 0) return false;
     Node* e = (Node*)stringToNode(c->check[0].ccbin);
     if (!IsA(e, FuncExpr)) return false;
     FuncExpr* f = (FuncExpr*)e;
-    AttrNumber args[] = {shape.c_key, shape.c_status, shape.c_claimant, shape.c_claimed_at, shape.c_lease,
-                         shape.c_ready_at};
-    if (list_length(f->args) != (int)lengthof(args)) return false;
-    for (int i = 0; i < (int)lengthof(args); ++i)
+    AttrNumber args[N_RULE_ARGS];
+    rule_args(args);
+    if (list_length(f->args) != N_RULE_ARGS) return false;
+    for (int i = 0; i < N_RULE_ARGS; ++i)
         if (!is_var((Node*)list_nth(f->args, i), args[i])) return false;
     HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(f->funcid));
     if (!HeapTupleIsValid(proc)) return false;
@@ -280,6 +287,13 @@ bool ready_row(TupleTableSlot* slot, text* kind) {
     return column_is(slot, shape.c_status, "ready") && (kind == NULL || column_equals(slot, shape.c_kind, kind));
 }
 
+// status = 'claimed' AND lease_expires_at <= now(): a claim anyone may take over.
+bool expired_claim(TupleTableSlot* slot, TimestampTz now) {
+    bool isnull;
+    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
+    return !isnull && DatumGetTimestampTz(lease) <= now && column_is(slot, shape.c_status, "claimed");
+}
+
 // NOT EXISTS (SELECT 1 FROM orders e WHERE e.status = 'claimed' AND
 // e.lease_expires_at <= now() [AND e.kind = $3]), with the statement's
 // snapshot: the range "lease <= now" of the lease index, normally empty.
@@ -290,12 +304,8 @@ bool expired_claim_exists(Relation rel, Snapshot snap, TupleTableSlot* slot, tex
     IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
     index_rescan(scan, &key, 1, NULL, 0);
     bool found = false;
-    while (!found && index_getnext_slot(scan, ForwardScanDirection, slot)) {
-        bool isnull;
-        Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
-        found = !isnull && DatumGetTimestampTz(lease) <= now && column_is(slot, shape.c_status, "claimed") &&
-                (kind == NULL || column_equals(slot, shape.c_kind, kind));
-    }
+    while (!found && index_getnext_slot(scan, ForwardScanDirection, slot))
+        found = expired_claim(slot, now) && (kind == NULL || column_equals(slot, shape.c_kind, kind));
     index_endscan(scan);
     index_close(idx, NoLock);
     return found;
@@ -373,11 +383,11 @@ void check_row(Relation rel, const Datum* values, const bool* nulls) {
                                    NameStr(a->attname), RelationGetRelationName(rel)),
                             errtablecol(rel, a->attnum)));
     }
-    AttrNumber args[] = {shape.c_key, shape.c_status, shape.c_claimant, shape.c_claimed_at, shape.c_lease,
-                         shape.c_ready_at};
-    LOCAL_FCINFO(fcinfo, 6);
-    InitFunctionCallInfoData(*fcinfo, NULL, 6, InvalidOid, NULL, NULL);
-    for (int i = 0; i < 6; ++i) {
+    AttrNumber args[N_RULE_ARGS];
+    rule_args(args);
+    LOCAL_FCINFO(fcinfo, N_RULE_ARGS);
+    InitFunctionCallInfoData(*fcinfo, NULL, N_RULE_ARGS, InvalidOid, NULL, NULL);
+    for (int i = 0; i < N_RULE_ARGS; ++i) {
         fcinfo->args[i].value = values[args[i] - 1];
         fcinfo->args[i].isnull = nulls[args[i] - 1];
     }
@@ -531,8 +541,9 @@ bool lease_live(TupleTableSlot* slot, TimestampTz now) {
 // on exactly that version. If a concurrent transaction changed it since
 // (heap_update waited for it), the executor would go on to the latest
 // version (READ COMMITTED) or fail (40001): that is left to the SQL.
-KeyedOutcome keyed_update(text* key, bool (*matches)(TupleTableSlot*, void*, TimestampTz), void* arg,
-                          const OrderSet* set, Datum* row, bool (*lost)(TupleTableSlot*, void*, TimestampTz),
+typedef bool (*RowTest)(TupleTableSlot* slot, text* claimant, TimestampTz now);
+
+KeyedOutcome keyed_update(text* key, text* claimant, RowTest matches, const OrderSet* set, Datum* row, RowTest lost,
                           bool* has_lost) {
     Direct d;
     if (!direct_begin(&d)) return KEYED_SQL;
@@ -540,9 +551,9 @@ KeyedOutcome keyed_update(text* key, bool (*matches)(TupleTableSlot*, void*, Tim
     KeyedOutcome out = KEYED_SQL;
     if (!fetch_by_key(&d, key, seen)) {
         out = KEYED_NO_MATCH;
-    } else if (!matches(seen, arg, d.now)) {
+    } else if (!matches(seen, claimant, d.now)) {
         out = KEYED_NO_MATCH;
-        if (lost != NULL) *has_lost = lost(seen, arg, d.now);
+        if (lost != NULL) *has_lost = lost(seen, claimant, d.now);
     } else {
         TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
         if (write_order_row(d.rel, d.snap, seen, fresh, d.cid, set, d.now) == TM_Ok) {
@@ -556,29 +567,22 @@ KeyedOutcome keyed_update(text* key, bool (*matches)(TupleTableSlot*, void*, Tim
     return out;
 }
 
-struct ClaimArg {
-    text* claimant;
-};
-
 // status = 'ready' OR (status = 'claimed' AND lease_expires_at <= now())
-bool claimable_row(TupleTableSlot* slot, void*, TimestampTz now) {
-    if (column_is(slot, shape.c_status, "ready")) return true;
-    bool isnull;
-    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
-    return column_is(slot, shape.c_status, "claimed") && !isnull && DatumGetTimestampTz(lease) <= now;
+bool claimable_row(TupleTableSlot* slot, text*, TimestampTz now) {
+    return column_is(slot, shape.c_status, "ready") || expired_claim(slot, now);
 }
 
 // Someone else's live claim: the caller lost.
-bool held_by_other(TupleTableSlot* slot, void* arg, TimestampTz now) {
+bool held_by_other(TupleTableSlot* slot, text* claimant, TimestampTz now) {
     bool isnull;
     Datum holder = slot_getattr(slot, shape.c_claimant, &isnull);
-    return column_is(slot, shape.c_status, "claimed") && !isnull &&
-           !same_text(DatumGetTextPP(holder), ((ClaimArg*)arg)->claimant) && lease_live(slot, now);
+    return column_is(slot, shape.c_status, "claimed") && !isnull && !same_text(DatumGetTextPP(holder), claimant) &&
+           lease_live(slot, now);
 }
 
 // status = 'claimed' AND claimant = $2 AND (lease_expires_at IS NULL OR lease_expires_at > now())
-bool held_live_by(TupleTableSlot* slot, void* arg, TimestampTz now) {
-    return column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, ((ClaimArg*)arg)->claimant) &&
+bool held_live_by(TupleTableSlot* slot, text* claimant, TimestampTz now) {
+    return column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, claimant) &&
            lease_live(slot, now);
 }
 
@@ -609,18 +613,16 @@ DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, Timest
 
 KeyedOutcome direct_claim_key(text* key, text* claimant, bool has_lease, TimestampTz expires, Datum* row,
                               bool* lost) {
-    ClaimArg arg = {claimant};
     OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
     *lost = false;
-    return keyed_update(key, claimable_row, &arg, &set, row, held_by_other, lost);
+    return keyed_update(key, claimant, claimable_row, &set, row, held_by_other, lost);
 }
 
 KeyedOutcome direct_finish_key(text* key, text* claimant, bool completing, Datum* row) {
-    ClaimArg arg = {claimant};
     // release: back to ready, nobody's; complete: done, keeping who and since when.
     OrderSet release = {"ready", true, NULL, false, true, false, 0};
     OrderSet complete = {"done", false, NULL, false, true, false, 0};
-    return keyed_update(key, held_live_by, &arg, completing ? &complete : &release, row, NULL, NULL);
+    return keyed_update(key, claimant, held_live_by, completing ? &complete : &release, row, NULL, NULL);
 }
 
 }  // namespace sgpg
