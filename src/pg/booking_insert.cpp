@@ -47,16 +47,7 @@ void invalidate_shape(Datum, Oid relid) {
 }
 
 const char* const known_checks[] = {"booking_seats_check", "booking_status_check", "booking_held_has_expiry"};
-
-bool only_known_checks(TupleConstr* c) {
-    for (int i = 0; c != NULL && i < c->num_check; ++i) {
-        bool known = false;
-        for (const char* name : known_checks)
-            if (strcmp(c->check[i].ccname, name) == 0) known = true;
-        if (!known) return false;
-    }
-    return true;
-}
+const char* const guard_triggers[] = {"booking_guard_before", "booking_guard_after"};
 
 // The one stored generated column the direct path computes itself:
 // resource_hash = slotguard.entry_hash(resource_key).
@@ -65,16 +56,6 @@ bool only_known_generated(TupleDesc desc) {
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (a->attgenerated == ATTRIBUTE_GENERATED_STORED && strcmp(NameStr(a->attname), "resource_hash") != 0)
-            return false;
-    }
-    return true;
-}
-
-bool only_guard_insert_triggers(TriggerDesc* td) {
-    for (int i = 0; td != NULL && i < td->numtriggers; ++i) {
-        const Trigger* tg = &td->triggers[i];
-        if (tg->tgenabled == TRIGGER_DISABLED || !TRIGGER_FOR_INSERT(tg->tgtype)) continue;
-        if (strcmp(tg->tgname, "booking_guard_before") != 0 && strcmp(tg->tgname, "booking_guard_after") != 0)
             return false;
     }
     return true;
@@ -104,8 +85,9 @@ void build_shape(Relation rel) {
     shape.c_metadata = column_of(desc, "metadata");
     shape.c_blocked = column_of(desc, "blocked");
     shape.c_hash = column_of(desc, "resource_hash");
-    shape.usable = !rel->rd_rel->relrowsecurity && only_guard_insert_triggers(rel->trigdesc) &&
-                   only_known_checks(desc->constr) && only_known_generated(desc);
+    shape.usable = !rel->rd_rel->relrowsecurity &&
+                   only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
+                   only_named_checks(desc->constr, known_checks, lengthof(known_checks)) && only_known_generated(desc);
 
     MemoryContext old = MemoryContextSwitchTo(shape.cxt);
     shape.defaults = (Expr**)palloc0(sizeof(Expr*) * shape.natts);

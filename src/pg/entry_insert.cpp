@@ -36,19 +36,9 @@ void invalidate_shape(Datum, Oid relid) {
     if (relid == InvalidOid || relid == shape.relid) shape.valid = false;
 }
 
-bool no_insert_triggers(TriggerDesc* td) {
-    for (int i = 0; td != NULL && i < td->numtriggers; ++i)
-        if (td->triggers[i].tgenabled != TRIGGER_DISABLED && TRIGGER_FOR_INSERT(td->triggers[i].tgtype)) return false;
-    return true;
-}
-
 // Only the install script's CHECK (seats >= 1), which the trigger has
 // already checked on the row (check_guard_row).
-bool only_seats_check(TupleConstr* c) {
-    for (int i = 0; c != NULL && i < c->num_check; ++i)
-        if (strcmp(c->check[i].ccname, "guard_entry_seats_check") != 0) return false;
-    return true;
-}
+const char* const known_checks[] = {"guard_entry_seats_check"};
 
 void build_shape(Relation rel) {
     if (!callback_registered) {
@@ -69,7 +59,8 @@ void build_shape(Relation rel) {
         if (!TupleDescAttr(desc, i)->attisdropped) ++live;
     shape.pk = RelationGetPrimaryKeyIndex(rel);
     shape.usable = live == 6 && OidIsValid(shape.pk) && !rel->rd_rel->relrowsecurity &&
-                   no_insert_triggers(rel->trigdesc) && only_seats_check(desc->constr);
+                   only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, NULL, 0) &&
+                   only_named_checks(desc->constr, known_checks, lengthof(known_checks));
     shape.valid = true;
 }
 

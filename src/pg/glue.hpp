@@ -141,6 +141,11 @@ struct SpecRow {
     ResultRelInfo* rri;
     TupleTableSlot* slot;
 };
+// What a direct write may leave out: no enabled trigger for `event`
+// (TRIGGER_TYPE_INSERT, ...) other than the named ones; no CHECK constraint
+// other than the named ones.
+bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names, int n);
+bool only_named_checks(TupleConstr* c, const char* const* names, int n);
 // Opens the table's indexes for writing.
 void spec_row_open(SpecRow* s, Relation rel);
 // Inserts `tuple` with a speculative token, and its index entries; tid is

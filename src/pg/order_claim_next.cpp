@@ -183,14 +183,6 @@ bool only_orders_rules(TupleConstr* c) {
     return ok;
 }
 
-// Any UPDATE trigger that can fire (row or statement level, constraint
-// triggers of foreign keys or deferred uniqueness included).
-bool has_update_trigger(TriggerDesc* td) {
-    for (int i = 0; td != NULL && i < td->numtriggers; ++i)
-        if (td->triggers[i].tgenabled != TRIGGER_DISABLED && TRIGGER_FOR_UPDATE(td->triggers[i].tgtype)) return true;
-    return false;
-}
-
 // Whether the direct path may write `rel`; fills in the columns and indexes.
 bool shape_usable(Relation rel) {
     TupleDesc desc = RelationGetDescr(rel);
@@ -208,8 +200,11 @@ bool shape_usable(Relation rel) {
     if (!deterministic(desc, shape.c_key) || !deterministic(desc, shape.c_kind) ||
         !deterministic(desc, shape.c_status))
         return false;
+    // Any UPDATE trigger that can fire (row or statement level, constraint
+    // triggers of foreign keys or deferred uniqueness included) needs SQL.
     if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition || rel->rd_rel->relrowsecurity ||
-        rel->rd_rel->relhasrules || rel->rd_rules != NULL || has_update_trigger(rel->trigdesc) ||
+        rel->rd_rel->relhasrules || rel->rd_rules != NULL ||
+        !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, NULL, 0) ||
         (desc->constr != NULL && desc->constr->has_generated_stored) || !only_orders_rules(desc->constr))
         return false;
 

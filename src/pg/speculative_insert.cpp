@@ -7,10 +7,34 @@
 #include "glue.hpp"
 
 extern "C" {
+#include "catalog/pg_trigger.h"
 #include "executor/executor.h"
 }
 
 namespace sgpg {
+
+namespace {
+bool named(const char* name, const char* const* names, int n) {
+    for (int i = 0; i < n; ++i)
+        if (strcmp(name, names[i]) == 0) return true;
+    return false;
+}
+}  // namespace
+
+bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names, int n) {
+    for (int i = 0; td != NULL && i < td->numtriggers; ++i) {
+        const Trigger* tg = &td->triggers[i];
+        if (tg->tgenabled != TRIGGER_DISABLED && (tg->tgtype & event) != 0 && !named(tg->tgname, names, n))
+            return false;
+    }
+    return true;
+}
+
+bool only_named_checks(TupleConstr* c, const char* const* names, int n) {
+    for (int i = 0; c != NULL && i < c->num_check; ++i)
+        if (!named(c->check[i].ccname, names, n)) return false;
+    return true;
+}
 
 void spec_row_open(SpecRow* s, Relation rel) {
     s->rel = rel;
