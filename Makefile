@@ -3,7 +3,7 @@
 
 MODULE_big = slotguard
 CORE_SRCS  = $(wildcard src/core/*.cpp)
-PG_SRCS    = $(wildcard src/pg/*.cpp)
+PG_SRCS    = $(wildcard src/pg/*/*.cpp)
 OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # The control file and install/upgrade scripts live in control/.
@@ -16,8 +16,8 @@ ISOLATION    = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=btree_gist
 
 PG_CXXFLAGS = -std=c++17 -fPIC -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-              -Wno-register -MMD -MP -Isrc
-PG_CPPFLAGS = -Isrc
+              -Wno-register -MMD -MP -Isrc -Isrc/pg
+PG_CPPFLAGS = -Isrc -Isrc/pg
 SHLIB_LINK  = -lstdc++
 
 EXTRA_CLEAN = $(OBJS:.o=.d) build results output_iso regression.diffs regression.out

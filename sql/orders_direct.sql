@@ -1,5 +1,5 @@
 -- claim_next_order's fast path locks and updates the oldest ready order
--- straight in the heap and its indexes (src/pg/order_claim_next.cpp), not
+-- straight in the heap and its indexes (src/pg/orders/order_claim_next.cpp), not
 -- through an SQL UPDATE. The row must be the one the UPDATE would write,
 -- every index must get its entries, and anything on the table an UPDATE
 -- would run that the direct path does not (a user trigger, an unknown CHECK
@@ -79,7 +79,7 @@ SELECT pg_temp.od_scans() - n AS scans_sql FROM od_scans;
 ROLLBACK;
 
 -- A claim that loses to another claimant's live claim: one look through
--- the primary key (src/pg/order_claim_next.cpp) instead of an UPDATE and a read;
+-- the primary key (src/pg/orders/order_claim_next.cpp) instead of an UPDATE and a read;
 -- the same answers as before: NULL, 55P03, the holder's own claim back,
 -- and 25006 in a read-only transaction.
 SELECT key, claimant FROM slotguard.claim_order('od:6', 'holder', '1 hour');

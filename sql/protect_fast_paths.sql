@@ -1,6 +1,6 @@
 -- A guarded INSERT evaluates the guard's expressions from a compiled plan
--- and writes its entry as a speculative insertion (src/pg/row_eval.cpp,
--- src/pg/entry_insert.cpp). These are the cases where that must give way:
+-- and writes its entry as a speculative insertion (src/pg/guards/row_eval.cpp,
+-- src/pg/guards/entry_insert.cpp). These are the cases where that must give way:
 -- a function the expressions use is replaced, an evaluation fails half-way,
 -- an expression has a subquery (SPI evaluates it), an entry already holds
 -- the row's key, and guard_entry has something only SQL runs (a trigger).

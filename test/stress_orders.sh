@@ -292,7 +292,7 @@ printf '  left ready %d, ghost claims left %d (of %d), table/report mismatches %
 
 # --- part 3: the direct path under load, at each isolation level ------------
 # No expired claim anywhere, so every claim_next_order takes its fast path
-# (the direct heap/index claim, src/pg/order_claim_next.cpp). Each claim is
+# (the direct heap/index claim, src/pg/orders/order_claim_next.cpp). Each claim is
 # logged in its own transaction; under REPEATABLE READ / SERIALIZABLE a
 # call (or its commit) may fail with 40001, and nothing else may fail. Then
 # one session sweeps up what the failed calls left. Every order must be

@@ -1,0 +1,462 @@
+// SQL entry points of contract §2 that write bookings: book_slot,
+// try_book_slot, confirm_booking, cancel_booking, reschedule_booking.
+#include "workers/workers.hpp"
+#include "bookings/plans.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sg_book_slot);
+PG_FUNCTION_INFO_V1(sg_try_book_slot);
+PG_FUNCTION_INFO_V1(sg_confirm_booking);
+PG_FUNCTION_INFO_V1(sg_cancel_booking);
+PG_FUNCTION_INFO_V1(sg_reschedule_booking);
+}
+
+namespace sgpg {
+namespace {
+
+// How often this backend's recent booking attempts conflicted (an
+// exponential moving average). A backend that mostly hears "no" reads the
+// neighbourhood for alternatives in its first scan, so a refusal costs one
+// scan; one that mostly books keeps that scan as narrow as the booking.
+double recent_conflicts = 0.0;
+constexpr double conflict_weight = 1.0 / 16;
+
+// The neighbourhood costs little more to read than the booking's own range
+// (the index descent dominates), while a refusal found by a narrow scan
+// needs a second scan: read it once one call in five or so is refused.
+constexpr double wide_first_above = 0.2;
+
+void note_outcome(bool conflict) {
+    recent_conflicts += conflict_weight * ((conflict ? 1.0 : 0.0) - recent_conflicts);
+}
+
+struct BookRequest {
+    text* key;
+    Datum during;
+    TsRange range;
+    int seats;
+    text* holder;     // may be NULL
+    Interval* hold;   // NULL: confirmed at once
+    text* idem;       // may be NULL
+    Datum metadata;
+    bool has_metadata;
+};
+
+struct BookOutcome {
+    bool booked;
+    int64 id;
+    Datum row;  // slotguard.booking, in the caller's memory context (0 if not asked for)
+    ArrayType* conflicts;
+    ArrayType* suggestions;
+};
+
+BookRequest parse_book_args(FunctionCallInfo fcinfo) {
+    BookRequest r;
+    r.key = nonblank_text_arg(fcinfo, 0, "resource");
+    require_arg(fcinfo, 1, "during");
+    r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
+    r.range = checked_range(r.during, "during");
+    r.seats = seats_arg(fcinfo, 2);
+    r.holder = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+    r.hold = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+    if (r.hold != NULL && interval_micros(r.hold, "hold") <= 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
+    r.idem = PG_ARGISNULL(5) ? NULL : nonblank_text_arg(fcinfo, 5, "idempotency_key");
+    r.has_metadata = !PG_ARGISNULL(6);
+    r.metadata = r.has_metadata ? PG_GETARG_DATUM(6) : (Datum)0;
+    return r;
+}
+
+// The RETURNING b.ctid, b of the last SPI statement.
+void take_returning(ItemPointer tid, Datum* row) {
+    if (SPI_processed != 1) elog(ERROR, "slotguard: expected one written booking, got " UINT64_FORMAT, SPI_processed);
+    bool isnull;
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    *tid = *(ItemPointer)DatumGetPointer(SPI_getbinval(t, d, 1, &isnull));
+    *row = SPI_datumTransfer(SPI_getbinval(t, d, 2, &isnull), false, -1);
+}
+
+int64 booking_id_of(Datum row) {
+    bool isnull;
+    return DatumGetInt64(GetAttributeByName(DatumGetHeapTupleHeader(row), "id", &isnull));
+}
+
+// Returns true (and the original booking) when the key was used before
+// with the same arguments; raises 22023 when it was used with others.
+bool find_idempotent(const BookRequest* req, BookOutcome* out) {
+    Datum v[4] = {PointerGetDatum(req->idem), PointerGetDatum(req->key), req->during, Int32GetDatum(req->seats)};
+    run_latest(plan(PLAN_IDEMPOTENT_LOOKUP), v, NULL, 1);
+    if (SPI_processed == 0) return false;
+    bool isnull;
+    if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("idempotency key \"%s\" was already used with other arguments",
+                               text_to_cstring(req->idem)),
+                        errhint("Use a new key for a different booking.")));
+    out->booked = true;
+    out->row = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull), false, -1);
+    out->id = booking_id_of(out->row);
+    return true;
+}
+
+struct InsertArgs {
+    const BookRequest* req;
+    Datum blocked;
+};
+
+void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
+    const InsertArgs* a = (const InsertArgs*)arg;
+    const BookRequest* r = a->req;
+    Datum v[9];
+    char n[10] = "         ";
+    v[0] = PointerGetDatum(r->key);
+    v[1] = r->during;
+    v[2] = Int32GetDatum(r->seats);
+    v[3] = CStringGetTextDatum(r->hold ? "held" : "confirmed");
+    v[4] = PointerGetDatum(r->holder);
+    if (r->holder == NULL) n[4] = 'n';
+    v[5] = PointerGetDatum(r->idem);
+    if (r->idem == NULL) n[5] = 'n';
+    if (r->hold != NULL)
+        v[6] = DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                                   PointerGetDatum(r->hold));
+    else
+        n[6] = 'n';
+    v[7] = r->metadata;
+    if (!r->has_metadata) n[7] = 'n';
+    v[8] = a->blocked;
+    if (SPI_execute_plan(plan(PLAN_BOOKING_INSERT), v, n, false, 1) != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "slotguard: booking insert failed");
+    take_returning(&tids[0], row);
+}
+
+// The direct (no SPI, no subtransaction) path: see booking_insert.cpp.
+struct DirectArgs {
+    DirectInsert* d;
+    const BookRequest* req;
+    Datum blocked;
+    bool formed;  // the row is formed on the first write (a refusal uses no id)
+};
+
+void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked);
+
+bool spec_insert(void* arg, uint32 token, ItemPointer tid) {
+    DirectArgs* a = (DirectArgs*)arg;
+    if (!a->formed) {
+        form_booking(a->d, a->req, a->blocked);
+        a->formed = true;
+    }
+    direct_insert_speculative(a->d, token, tid);
+    return true;
+}
+void spec_decide(void* arg, bool keep) { direct_insert_decide(((DirectArgs*)arg)->d, keep); }
+
+void form_booking(DirectInsert* d, const BookRequest* r, Datum blocked) {
+    BookingValues bv;
+    bv.key = r->key;
+    bv.during = r->during;
+    bv.seats = r->seats;
+    bv.status = r->hold ? "held" : "confirmed";
+    bv.holder = r->holder;
+    bv.idem = r->idem;
+    bv.has_expires = r->hold != NULL;
+    bv.expires = r->hold ? DatumGetTimestampTz(DirectFunctionCall2(
+                               timestamptz_pl_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+                               PointerGetDatum(r->hold)))
+                         : 0;
+    bv.has_metadata = r->has_metadata;
+    bv.metadata = r->metadata;
+    bv.blocked = blocked;
+    direct_insert_form(d, &bv);
+}
+
+// Before the first write: hold the resource's settings still until commit,
+// and say whether they are still the ones the check used.
+struct SettingsLock {
+    text* key;
+    ResourceInfo* used;
+};
+
+bool lock_settings(void* arg) {
+    SettingsLock* sl = (SettingsLock*)arg;
+    lock_resource(sl->key, ShareLock);
+    ResourceInfo now = read_resource(sl->key, false);
+    bool same = now.capacity == sl->used->capacity && now.before_us == sl->used->before_us &&
+                now.after_us == sl->used->after_us;
+    *sl->used = now;
+    return same;
+}
+
+// Books or, on conflict, raises 23P01 (raise) or fills out->conflicts and
+// out->suggestions. Results are allocated in the caller's memory context.
+void book(const BookRequest* req, bool raise, BookOutcome* out) {
+    MemoryContext caller = CurrentMemoryContext;
+    out->booked = false;
+    out->id = 0;
+    out->row = (Datum)0;
+    out->conflicts = out->suggestions = NULL;
+    SPI_connect();
+    if (req->idem != NULL && find_idempotent(req, out)) {
+        SPI_finish();
+        return;
+    }
+    // The resource lock is taken only once the booking is known to fit: a
+    // refusal needs none (refusing under the settings read is as if it ran
+    // before any change of them), so a busy calendar's "no" stays cheap.
+    ResourceInfo res = read_resource(req->key, true);
+    BookingRels rels;
+    open_booking(&rels, RowExclusiveLock);
+    // A call with an idempotency key goes through SPI in a subtransaction:
+    // a concurrent duplicate key must be caught, not abort the transaction.
+    DirectInsert di;
+    bool direct = req->idem == NULL && direct_insert_begin(&di, rels.heap);
+    AdmitTarget t;
+    AdmitResult ar;
+    for (;;) {
+        check_seats_fit(req->seats, res.capacity, req->key);
+        TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
+        t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
+                        req->seats, res.capacity, NULL};
+        if (max_suggestions > 0 && recent_conflicts > wide_first_above)
+            t.precheck_probe = suggestion_window(req->range, &res);
+        SettingsLock sl = {req->key, &res};
+        if (direct) {
+            DirectArgs da = {&di, req, t.blocked, false};
+            admit_insert(&t, spec_insert, spec_decide, &da, &ar, lock_settings, &sl);
+        } else {
+            InsertArgs ia = {req, t.blocked};
+            admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);
+        }
+        if (ar.outcome != ADMIT_RETRY) break;
+    }
+    note_outcome(ar.outcome == ADMIT_CONFLICT);
+    if (ar.outcome == ADMIT_OK && direct) {
+        out->booked = true;
+        out->id = di.id;
+        if (raise) {
+            MemoryContext spi = MemoryContextSwitchTo(caller);
+            out->row = direct_insert_row(&di);
+            MemoryContextSwitchTo(spi);
+        }
+    } else if (ar.outcome == ADMIT_OK) {
+        out->booked = true;
+        out->row = ar.row;
+        out->id = booking_id_of(ar.row);
+    } else if (ar.outcome == ADMIT_DUPLICATE_KEY) {
+        if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
+    } else {
+        Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
+        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
+                                          alts, max_suggestions);
+        // With suggestions switched off the error carries no HINT at all.
+        if (raise)
+            raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL,
+                           n_alts);
+        MemoryContext spi = MemoryContextSwitchTo(caller);
+        out->conflicts = int8_array(ar.conflict_ids, ar.n_conflicts);
+        out->suggestions = range_array(alts, n_alts);
+        MemoryContextSwitchTo(spi);
+    }
+    if (direct) direct_insert_end(&di);
+    close_booking(&rels, RowExclusiveLock);
+    SPI_finish();
+}
+
+}  // namespace
+
+// A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
+
+LockedBooking lock_booking(FunctionCallInfo fcinfo) {
+    require_arg(fcinfo, 0, "booking_id");
+    LockedBooking b;
+    b.id = PG_GETARG_INT64(0);
+    Datum v[1] = {Int64GetDatum(b.id)};
+    if (SPI_execute_plan(plan(PLAN_BOOKING_LOCK), v, NULL, false, 1) != SPI_OK_SELECT)
+        elog(ERROR, "slotguard: booking lookup failed");
+    if (SPI_processed == 0)
+        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("booking " INT64_FORMAT " does not exist", b.id)));
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    bool isnull;
+    b.tid = *(ItemPointer)DatumGetPointer(SPI_getbinval(t, d, 1, &isnull));
+    b.key = DatumGetTextPP(SPI_getbinval(t, d, 2, &isnull));
+    b.range = decode_range(SPI_getbinval(t, d, 3, &isnull));
+    b.seats = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+    b.status = TextDatumGetCString(SPI_getbinval(t, d, 5, &isnull));
+    Datum e = SPI_getbinval(t, d, 6, &isnull);
+    b.has_expiry = !isnull;
+    b.expires = isnull ? 0 : DatumGetTimestampTz(e);
+    b.row = SPI_datumTransfer(SPI_getbinval(t, d, 7, &isnull), false, -1);
+    return b;
+}
+
+bool hold_expired(const LockedBooking* b) {
+    return strcmp(b->status, "held") == 0 && b->has_expiry && b->expires <= GetCurrentTransactionStartTimestamp();
+}
+
+void raise_wrong_state(const LockedBooking* b, const char* what) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("booking " INT64_FORMAT " %s", b->id, what)));
+    pg_unreachable();
+}
+
+}  // namespace sgpg
+
+using namespace sgpg;
+
+extern "C" Datum sg_book_slot(PG_FUNCTION_ARGS) {
+    BookRequest req = parse_book_args(fcinfo);
+    BookOutcome out;
+    book(&req, true, &out);
+    PG_RETURN_DATUM(out.row);
+}
+
+extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
+    FuncCallContext* f;
+    if (SRF_IS_FIRSTCALL()) {
+        f = SRF_FIRSTCALL_INIT();
+        BookRequest req = parse_book_args(fcinfo);
+        MemoryContext old = MemoryContextSwitchTo(f->multi_call_memory_ctx);
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+            elog(ERROR, "slotguard: try_book_slot must return a row type");
+        desc = BlessTupleDesc(desc);
+        BookOutcome out;
+        book(&req, false, &out);
+        Datum v[3];
+        bool nulls[3] = {false, false, false};
+        if (out.booked) {
+            v[0] = Int64GetDatum(out.id);
+            v[1] = PointerGetDatum(int8_array(NULL, 0));
+            v[2] = PointerGetDatum(range_array(NULL, 0));
+        } else {
+            nulls[0] = true;
+            v[0] = (Datum)0;
+            v[1] = PointerGetDatum(out.conflicts);
+            v[2] = PointerGetDatum(out.suggestions);
+        }
+        f->user_fctx = DatumGetPointer(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+        f->max_calls = 1;
+        MemoryContextSwitchTo(old);
+    }
+    f = SRF_PERCALL_SETUP();
+    if (f->call_cntr < f->max_calls) SRF_RETURN_NEXT(f, PointerGetDatum(f->user_fctx));
+    SRF_RETURN_DONE(f);
+}
+
+extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    Datum row = b.row;
+    if (strcmp(b.status, "cancelled") != 0) {
+        // Freeing capacity and workers needs no check.
+        Datum v[1] = {Int64GetDatum(b.id)};
+        internal_write = true;
+        int rc = SPI_execute_plan(plan(PLAN_BOOKING_CANCEL), v, NULL, false, 1);
+        internal_write = false;
+        if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "slotguard: cancel failed");
+        ItemPointerData tid;
+        take_returning(&tid, &row);
+        release_assignments(b.id);
+    }
+    SPI_finish();
+    PG_RETURN_DATUM(row);
+}
+
+// An UPDATE of a locked booking that makes it take capacity again (confirm)
+// or elsewhere (reschedule): the booking and its workers are admitted
+// together, so either all of it fits or nothing changes.
+struct BookingUpdate {
+    const LockedBooking* booking;
+    PlanId plan_id;
+    Datum during;   // the booking's range after the update
+    Datum blocked;  // and what it blocks
+    AdmitTarget* targets;  // [0] the booking, then its workers
+    int n_targets;
+    bool moves;  // the range changes, so the assignments move with it
+};
+
+static void write_booking_update(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
+    const BookingUpdate* u = (const BookingUpdate*)arg;
+    // Confirm takes only the id; SPI reads as many values as the plan has.
+    Datum v[3] = {Int64GetDatum(u->booking->id), u->during, u->blocked};
+    if (SPI_execute_plan(plan(u->plan_id), v, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
+        elog(ERROR, "slotguard: booking update failed");
+    take_returning(&tids[0], row);
+    if (u->moves)
+        move_assignments(u->booking->id, u->during, u->targets + 1, u->n_targets - 1, tids + 1);
+    else
+        for (int i = 1; i < u->n_targets; ++i) tids[i] = *u->targets[i].current;
+}
+
+static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* ar, ResourceInfo* res,
+                         GuardedRels* rels, GuardedRels* worker_rels) {
+    const LockedBooking* b = u->booking;
+    lock_resource(b->key, ShareLock);
+    *res = read_resource(b->key, false);
+    TsRange blocked = widen_range(during, res->before_us, res->after_us);
+    open_booking(rels, RowExclusiveLock);
+    open_assignment(worker_rels, RowExclusiveLock);
+    u->during = range_datum(during);
+    u->blocked = range_datum(blocked);
+    int workers = count_active_workers(b->id);
+    u->targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (1 + workers));
+    u->targets[0] = AdmitTarget{rels, collect_occupants, b->key, u->during, u->blocked, span_of(blocked), b->seats,
+                                res->capacity, const_cast<ItemPointer>(&b->tid)};
+    // A refused move offers alternatives: read their neighbourhood up front.
+    if (u->moves && max_suggestions > 0) u->targets[0].precheck_probe = suggestion_window(during, res);
+    u->n_targets = 1 + worker_targets(b->id, u->during, worker_rels, u->targets + 1, workers);
+    admit_write(u->targets, u->n_targets, write_booking_update, u, ar);
+    if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0)
+        raise_worker_conflict(&u->targets[ar->conflict_target], ar);
+}
+
+extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    Datum row = b.row;
+    if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
+    if (strcmp(b.status, "held") == 0) {
+        // Always re-checked: another transaction whose now() is later may
+        // already have treated this hold as expired and taken the slot.
+        BookingUpdate u = {&b, PLAN_BOOKING_CONFIRM, 0, 0, NULL, 0, false};
+        AdmitResult ar;
+        ResourceInfo res;
+        GuardedRels rels, worker_rels;
+        admit_update(&u, b.range, &ar, &res, &rels, &worker_rels);
+        if (ar.outcome != ADMIT_OK)
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("hold on booking " INT64_FORMAT " expired and its slot has been taken", b.id),
+                            errdetail("Conflicting bookings: %s.", id_list(ar.conflict_ids, ar.n_conflicts))));
+        row = ar.row;
+        close_rels(&worker_rels, RowExclusiveLock);
+        close_rels(&rels, RowExclusiveLock);
+    }
+    SPI_finish();
+    PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
+    require_arg(fcinfo, 1, "during");
+    TsRange during = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "during");
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
+    if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
+    BookingUpdate u = {&b, PLAN_BOOKING_MOVE, 0, 0, NULL, 0, true};
+    AdmitResult ar;
+    ResourceInfo res;
+    GuardedRels rels, worker_rels;
+    admit_update(&u, during, &ar, &res, &rels, &worker_rels);
+    if (ar.outcome != ADMIT_OK) {
+        Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
+        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, &ar.neighbourhood, alts,
+                                          max_suggestions);
+        raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL, n_alts);
+    }
+    close_rels(&worker_rels, RowExclusiveLock);
+    close_rels(&rels, RowExclusiveLock);
+    SPI_finish();
+    PG_RETURN_DATUM(ar.row);
+}

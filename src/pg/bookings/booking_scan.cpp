@@ -1,0 +1,67 @@
+// Reading the bookings that compete with a new one (see dirty_scan.cpp).
+#include "bookings/bookings.hpp"
+
+namespace sgpg {
+namespace {
+
+struct BookingVisit {
+    AttrNumber c_id, c_key, c_seats, c_status, c_expires, c_blocked;
+    text* key;  // the resource asked for: bookings of another key with the same hash are skipped
+    TimestampTz now;
+    Occupants* out;
+};
+
+void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
+    BookingVisit* v = (BookingVisit*)arg;
+    bool isnull;
+    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
+    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
+    if (text_is(status, "cancelled")) return;
+    if (text_is(status, "held")) {
+        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
+        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
+    }
+    sg::Occupant o;
+    o.id = DatumGetInt64(slot_getattr(slot, v->c_id, &isnull));
+    o.seats = DatumGetInt32(slot_getattr(slot, v->c_seats, &isnull));
+    o.blocked = span_of(decode_range(slot_getattr(slot, v->c_blocked, &isnull)));
+    mark_pending(&o, pending, spec_token);
+    append_occupant(v->out, o);
+}
+
+}  // namespace
+
+void open_booking(BookingRels* rels, LOCKMODE mode) {
+    rels->heap = table_open(slotguard_relation("booking"), mode);
+    rels->index = index_open(slotguard_relation("booking_hash_blocked_idx"), mode);
+}
+
+void close_rels(GuardedRels* rels, LOCKMODE mode) {
+    index_close(rels->index, mode);
+    table_close(rels->heap, mode);
+}
+
+void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                       Occupants* out) {
+    TupleDesc desc = RelationGetDescr(rels->heap);
+    BookingVisit v;
+    v.c_id = column_of(desc, "id");
+    v.c_key = column_of(desc, "resource_key");
+    v.c_seats = column_of(desc, "seats");
+    v.c_status = column_of(desc, "status");
+    v.c_expires = column_of(desc, "hold_expires_at");
+    v.c_blocked = column_of(desc, "blocked");
+    // Holds count until their expiry passes this transaction's now().
+    v.now = GetCurrentTransactionStartTimestamp();
+    v.key = key;
+    v.out = out;
+    out->items = NULL;
+    out->n = out->cap = 0;
+    // The index holds resource_hash; the statistics that tell whether this
+    // resource holds a large share of the rows are resource_key's.
+    bool range_first = has_probe && key_is_common(rels->heap, v.c_key, key);
+    dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe, exclude,
+                  visit_booking, &v);
+}
+
+}  // namespace sgpg

@@ -1,0 +1,101 @@
+// Resources and bookings (contract §2): what bookings/ shares with the
+// other features (workers/ and guards/ build on bookings). Functions here may
+// raise PostgreSQL errors, so they are written C-style, as engine/glue.hpp.
+#pragma once
+
+#include "engine/glue.hpp"
+
+namespace sgpg {
+
+typedef GuardedRels BookingRels;
+
+// --- resources (resources.cpp) ---------------------------------------------
+struct ResourceInfo {
+    bool found;
+    int capacity;
+    int64 before_us;
+    int64 after_us;
+};
+// Shared by bookers, exclusive by capacity/buffer changes; held to commit.
+void lock_resource(text* key, LOCKMODE mode);
+// Reads with the latest snapshot (SPI connected). Creates the resource
+// first when asked to and auto_create_resources is on; else P0002.
+ResourceInfo read_resource(text* key, bool create_if_missing);
+// Latest committed settings without creating or raising; false if unknown.
+bool find_resource(text* key, ResourceInfo* info);
+
+// --- the booking table (booking_scan.cpp) ---------------------------------
+void open_booking(BookingRels* rels, LOCKMODE mode);
+inline void close_booking(BookingRels* rels, LOCKMODE mode) { close_rels(rels, mode); }
+// All active bookings of `key` whose blocked range overlaps `probe` (all of
+// them when has_probe is false); `exclude` (may be NULL) is skipped.
+void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                       Occupants* out);
+
+// --- writing a new booking without SPI (booking_insert.cpp) ----------------
+struct BookingValues {
+    text* key;
+    Datum during;
+    int seats;
+    const char* status;
+    text* holder;  // may be NULL
+    text* idem;    // may be NULL
+    bool has_expires;
+    TimestampTz expires;
+    bool has_metadata;
+    Datum metadata;
+    Datum blocked;
+};
+struct DirectInsert {
+    Relation rel;
+    bool opened;  // w is open (the first write opens it: a refusal needs none of it)
+    SpecRow w;
+    HeapTuple tuple;  // the row as formed (never the in-page version)
+    int64 id;
+};
+// False when the table has something only an SQL INSERT reproduces (another
+// INSERT trigger, row-level security, an unknown CHECK constraint, a
+// generated column): use SPI then.
+bool direct_insert_begin(DirectInsert* d, Relation rel);
+// Forms the row: the given values, the table's defaults for the rest.
+void direct_insert_form(DirectInsert* d, const BookingValues* bv);
+// Inserts the formed row with a speculative token, and its index entries.
+void direct_insert_speculative(DirectInsert* d, uint32 token, ItemPointer tid);
+// Confirms (keep) or kills the speculative row.
+void direct_insert_decide(DirectInsert* d, bool keep);
+// The formed row as a slotguard.booking datum (current memory context).
+Datum direct_insert_row(DirectInsert* d);
+void direct_insert_end(DirectInsert* d);
+
+// --- locked bookings (booking_api.cpp) --------------------------------------
+// A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
+struct LockedBooking {
+    int64 id;
+    ItemPointerData tid;
+    text* key;
+    TsRange range;
+    int seats;
+    char* status;
+    bool has_expiry;
+    TimestampTz expires;
+    Datum row;
+};
+// Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown.
+LockedBooking lock_booking(FunctionCallInfo fcinfo);
+bool hold_expired(const LockedBooking* b);
+[[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
+
+// --- conflict reporting (conflicts.cpp) ------------------------------------
+// Where alternatives to `during` are sought: suggestion_steps slots of its
+// length either side (at most suggestion_horizon), widened by the buffers;
+// 0 if that leaves the timestamp range.
+Datum suggestion_window(const TsRange& during, const ResourceInfo* res);
+// Free alternatives of the same shape as `during`, nearest first. `known`,
+// if given, are the occupants of suggestion_window(); else they are read.
+int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
+                         const ResourceInfo* res, ItemPointer exclude, const Occupants* known, Datum* out,
+                         int max_out);
+[[noreturn]] void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids,
+                                 const Datum* suggestions, int n_suggestions);
+
+}  // namespace sgpg

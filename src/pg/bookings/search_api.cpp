@@ -1,0 +1,121 @@
+// Read-only queries of contract §2: free_slots and availability.
+#include "bookings/bookings.hpp"
+#include "engine/spi_plans.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sg_free_slots);
+PG_FUNCTION_INFO_V1(sg_availability);
+}
+
+namespace sgpg {
+namespace {
+
+// Candidates examined by one free_slots call at most.
+constexpr int64 max_candidates = 1000000;
+
+int64 positive_interval(FunctionCallInfo fcinfo, int argno, const char* name) {
+    int64 us = interval_micros(PG_GETARG_INTERVAL_P(argno), name);
+    if (us <= 0) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be positive", name)));
+    return us;
+}
+
+// Resource settings for a read: an unknown resource is all free when it
+// would be created on first booking, else P0002.
+ResourceInfo resource_for_read(text* key) {
+    ResourceInfo info;
+    if (find_resource(key, &info) || auto_create_resources) return info;
+    return read_resource(key, false);  // raises P0002
+}
+
+void collect_window(text* key, const TsRange& search, const ResourceInfo& res, Occupants* occ) {
+    BookingRels rels;
+    open_booking(&rels, AccessShareLock);
+    // Occupants whose blocked range can touch a slot's blocked range.
+    TsRange probe = widen_range(search, res.before_us, res.after_us);
+    collect_occupants(&rels, key, range_datum(probe), true, NULL, occ);
+    close_booking(&rels, AccessShareLock);
+}
+
+}  // namespace
+}  // namespace sgpg
+
+using namespace sgpg;
+
+extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
+    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    require_arg(fcinfo, 1, "search");
+    TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
+    require_arg(fcinfo, 2, "duration");
+    int64 duration = positive_interval(fcinfo, 2, "duration");
+    int64 step = PG_ARGISNULL(3) ? duration : positive_interval(fcinfo, 3, "step");
+    int seats = seats_arg(fcinfo, 4);
+    int64 span;
+    int64 candidates = pg_sub_s64_overflow(search.upper, search.lower, &span) ? PG_INT64_MAX : span / step + 1;
+    if (candidates > max_candidates)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("search would examine " INT64_FORMAT " slots; the limit is " INT64_FORMAT, candidates,
+                               max_candidates),
+                        errhint("Use a larger step or a shorter search range.")));
+
+    // SETOF tstzrange is not a row type: use the executor's one-column descriptor.
+    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+    ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+    MemoryContext caller = CurrentMemoryContext;
+
+    SPI_connect();
+    ResourceInfo res = resource_for_read(key);
+    check_seats_fit(seats, res.capacity, key);
+    Occupants occ;
+    collect_window(key, search, res, &occ);
+    sg::SlotQuery q;
+    q.capacity = res.capacity;
+    q.seats = seats;
+    q.buffer_before = res.before_us;
+    q.buffer_after = res.after_us;
+    sg::Span* found = (sg::Span*)palloc(sizeof(sg::Span) * candidates);
+    int n_found = 0;
+    BridgeError err;
+    if (!bridge_free_slots(occ.items, occ.n, q, span_of(search), search.lower, duration, step, (int)candidates, found,
+                           &n_found, &err))
+        raise_bridge_error(err);
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    for (int i = 0; i < n_found; ++i) {
+        Datum v = range_datum(range_of(found[i]));
+        bool isnull = false;
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &v, &isnull);
+    }
+    MemoryContextSwitchTo(spi);
+    SPI_finish();
+    return (Datum)0;
+}
+
+extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
+    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    require_arg(fcinfo, 1, "search");
+    TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
+
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+    MemoryContext caller = CurrentMemoryContext;
+
+    SPI_connect();
+    ResourceInfo res = resource_for_read(key);
+    BookingRels rels;
+    open_booking(&rels, AccessShareLock);
+    Occupants occ;
+    collect_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), true, NULL, &occ);
+    close_booking(&rels, AccessShareLock);
+    sg::LoadSegment* segs = (sg::LoadSegment*)palloc(sizeof(sg::LoadSegment) * (2 * occ.n + 1));
+    int n_segs = 0;
+    BridgeError err;
+    if (!bridge_segments(occ.items, occ.n, span_of(search), segs, &n_segs, &err)) raise_bridge_error(err);
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    for (int i = 0; i < n_segs; ++i) {
+        Datum v[2] = {range_datum(range_of(segs[i].span)), Int32GetDatum(res.capacity - segs[i].load)};
+        bool nulls[2] = {false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
+    }
+    MemoryContextSwitchTo(spi);
+    SPI_finish();
+    return (Datum)0;
+}

@@ -1,0 +1,121 @@
+// See core_bridge.hpp: the only place the glue calls into the C++ core.
+#include "engine/core_bridge.hpp"
+
+#include "core/error.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <vector>
+
+namespace sgpg {
+namespace {
+
+void fill(BridgeError* err, const char* state, const char* message) noexcept {
+    std::snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+    std::snprintf(err->message, sizeof err->message, "%s", message);
+}
+
+// Runs `body`, turning any C++ exception into a BridgeError.
+template <typename Body>
+bool guarded(BridgeError* err, Body&& body) noexcept {
+    try {
+        body();
+        return true;
+    } catch (const sg::Error& e) {
+        fill(err, e.sqlstate.c_str(), e.what());
+    } catch (const std::bad_alloc&) {
+        fill(err, "53200", "slotguard core: out of memory");
+    } catch (const std::exception& e) {
+        fill(err, "XX000", e.what());
+    } catch (...) {
+        fill(err, "XX000", "slotguard core: unknown C++ exception");
+    }
+    return false;
+}
+
+sg::CapacityProfile profile_of(const sg::Occupant* occ, int n) {
+    sg::CapacityProfile p;
+    for (int i = 0; i < n; ++i) p.add(occ[i]);
+    return p;
+}
+
+}  // namespace
+
+bool bridge_check_fit(const sg::Span& want, int seats, int capacity, const sg::Occupant* occ, int n, FitOut* out,
+                      BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::Occupant> others(occ, occ + n);
+        sg::FitResult r = sg::check_fit(want, seats, capacity, others);
+        out->verdict = r.verdict;
+        out->n_ids = static_cast<int>(std::min<std::size_t>(r.conflicting_ids.size(), n));
+        std::copy_n(r.conflicting_ids.begin(), out->n_ids, out->ids);
+        out->n_xids = static_cast<int>(std::min<std::size_t>(r.wait_xids.size(), n));
+        std::copy_n(r.wait_xids.begin(), out->n_xids, out->xids);
+        out->lowest_top_xid = r.lowest_top_xid;
+    });
+}
+
+bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                       BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        *n_ids = 0;
+        if (n == 0) return;
+        sg::CapacityProfile p = profile_of(occ, n);
+        sg::Span all{occ[0].blocked.lo, occ[0].blocked.hi};
+        for (int i = 1; i < n; ++i) {
+            all.lo = std::min(all.lo, occ[i].blocked.lo);
+            all.hi = std::max(all.hi, occ[i].blocked.hi);
+        }
+        std::vector<sg::Span> over;
+        for (const sg::LoadSegment& s : p.segments(all))
+            if (s.load > capacity) over.push_back(s.span);
+        std::vector<std::int64_t> found;
+        for (int i = 0; i < n; ++i)
+            for (const sg::Span& s : over)
+                if (occ[i].blocked.overlaps(s)) {
+                    found.push_back(occ[i].id);
+                    break;
+                }
+        std::sort(found.begin(), found.end());
+        found.erase(std::unique(found.begin(), found.end()), found.end());
+        *n_ids = static_cast<int>(std::min<std::size_t>(found.size(), n));
+        std::copy_n(found.begin(), *n_ids, ids);
+    });
+}
+
+bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& wanted,
+                         sg::Micros step, sg::Micros horizon, int max_results, sg::Span* out, int* n_out,
+                         BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::CapacityProfile p = profile_of(occ, n);
+        std::vector<sg::Span> found = sg::nearest_alternatives(p, q, wanted, step, horizon, max_results);
+        *n_out = static_cast<int>(std::min<std::size_t>(found.size(), max_results));
+        std::copy_n(found.begin(), *n_out, out);
+    });
+}
+
+bool bridge_free_slots(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& search,
+                       sg::Micros search_lower_t, sg::Micros duration, sg::Micros step, int max_results,
+                       sg::Span* out, int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::CapacityProfile p = profile_of(occ, n);
+        std::vector<sg::Span> found = sg::free_slots(p, q, search, search_lower_t, duration, step, max_results);
+        *n_out = static_cast<int>(std::min<std::size_t>(found.size(), max_results));
+        std::copy_n(found.begin(), *n_out, out);
+    });
+}
+
+bool bridge_segments(const sg::Occupant* occ, int n, const sg::Span& window, sg::LoadSegment* out, int* n_out,
+                     BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::CapacityProfile p = profile_of(occ, n);
+        std::vector<sg::LoadSegment> segs = p.segments(window);
+        *n_out = static_cast<int>(std::min<std::size_t>(segs.size(), 2 * static_cast<std::size_t>(n) + 1));
+        std::copy_n(segs.begin(), *n_out, out);
+    });
+}
+
+}  // namespace sgpg

@@ -1,0 +1,46 @@
+// Argument checks and turning core errors into PostgreSQL errors.
+#include "engine/glue.hpp"
+
+namespace sgpg {
+
+void raise_bridge_error(const BridgeError& err) {
+    ereport(ERROR, (errcode(MAKE_SQLSTATE(err.sqlstate[0], err.sqlstate[1], err.sqlstate[2], err.sqlstate[3],
+                                          err.sqlstate[4])),
+                    errmsg("%s", err.message)));
+    pg_unreachable();
+}
+
+void require_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be NULL", name)));
+}
+
+text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+    require_arg(fcinfo, argno, name);
+    text* t = PG_GETARG_TEXT_PP(argno);
+    const char* p = VARDATA_ANY(t);
+    int len = VARSIZE_ANY_EXHDR(t);
+    bool blank = true;
+    for (int i = 0; i < len && blank; ++i)
+        blank = (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r');
+    if (blank)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must not be blank", name)));
+    return t;
+}
+
+int seats_arg(FunctionCallInfo fcinfo, int argno) {
+    require_arg(fcinfo, argno, "seats");
+    int seats = PG_GETARG_INT32(argno);
+    if (seats < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("seats must be at least 1, got %d", seats)));
+    return seats;
+}
+
+void check_seats_fit(int seats, int capacity, text* key) {
+    if (seats > capacity)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("seats (%d) exceed the capacity (%d) of resource \"%s\"", seats, capacity,
+                               text_to_cstring(key))));
+}
+
+}  // namespace sgpg

@@ -1,0 +1,623 @@
+// claim_next_order's fast path (ORDER_NEXT_FAST[_KIND] in order_plans.cpp)
+// done on the heap and its indexes instead of through SPI:
+//
+//   UPDATE orders o SET status = 'claimed', claimant = $1, claimed_at = now(), lease_expires_at = $2
+//   WHERE o.key = (SELECT c.key FROM orders c WHERE c.status = 'ready' [AND c.kind = $3]
+//                  AND NOT EXISTS (<a claim [of the kind] whose lease has expired>)
+//                  ORDER BY c.ready_at, c.key LIMIT 1 FOR UPDATE SKIP LOCKED)
+//   AND o.status = 'ready' RETURNING o
+//
+// That statement cost more in executor start-up and in its NOT EXISTS
+// InitPlan than in the claim itself (bench/orders.md). Here each step is
+// the call the executor would make: the same snapshot, index scans, tuple
+// lock (nodeLockRows.c), update and index insertions (execReplication.c's
+// ExecSimpleRelationUpdate), so isolation levels, SKIP LOCKED and SSI
+// behave as they do for the SQL. The shape of slotguard.orders is checked
+// once per backend (and again after any relcache invalidation); anything an
+// UPDATE would do that this does not (user triggers, rules, row-level
+// security, CHECK constraints other than orders_rules, generated columns,
+// other index definitions) makes the caller run the SQL instead.
+//
+// The same machinery writes claim_order / try_claim_order, release_order
+// and complete_order (ORDER_CLAIM, ORDER_RELEASE, ORDER_COMPLETE): each is
+// an UPDATE ... WHERE o.key = $1 AND <state>, whose WHERE the executor
+// decides on the row version its snapshot sees. keyed_update decides it on
+// that same version, found through the primary key, and writes it with
+// table_tuple_update; if a concurrent transaction changed the row meanwhile,
+// the SQL runs instead (EvalPlanQual under READ COMMITTED, 40001 above).
+#include "engine/glue.hpp"
+#include "orders/order_claim_next.hpp"
+
+extern "C" {
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
+#include "commands/defrem.h"
+#include "utils/lsyscache.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "nodes/primnodes.h"
+#include "utils/acl.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
+
+// The CHECK constraint orders_rules calls this (order_rules.cpp).
+Datum sg_order_row_ok(PG_FUNCTION_ARGS);
+}
+
+namespace sgpg {
+namespace {
+
+struct Shape {
+    bool valid;
+    bool usable;
+    Oid relid;
+    Oid ready_idx;  // (ready_at, key) WHERE status = 'ready'
+    Oid kind_idx;   // (kind, ready_at, key) WHERE status = 'ready'
+    Oid lease_idx;  // (lease_expires_at) WHERE status = 'claimed' AND lease_expires_at IS NOT NULL
+    Oid pkey;       // (key)
+    uint32 check_fn_hash;  // syscache hash of order_row_ok's pg_proc row
+    AttrNumber c_key, c_kind, c_status, c_claimant, c_claimed_at, c_lease, c_ready_at;
+    Bitmapset* updated;  // the UPDATE's SET columns, as in its range table entry
+    MemoryContext cxt;
+};
+
+Shape shape;
+bool callbacks_registered = false;
+// Counts invalidations, so that one arriving while the shape is being built
+// (opening an index reads the invalidation queue) is not lost.
+uint64 invalidations = 0;
+
+void forget_shape_rel(Datum, Oid relid) {
+    if (relid == InvalidOid || relid == shape.relid || relid == shape.ready_idx || relid == shape.kind_idx ||
+        relid == shape.lease_idx || relid == shape.pkey) {
+        shape.valid = false;
+        ++invalidations;
+    }
+}
+
+// order_row_ok replaced (CREATE OR REPLACE keeps its oid).
+void forget_shape_proc(Datum, int, uint32 hash) {
+    if (hash == 0 || hash == shape.check_fn_hash) {
+        shape.valid = false;
+        ++invalidations;
+    }
+}
+
+AttrNumber find_column(TupleDesc desc, const char* name, Oid type) {
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+            return a->atttypid == type ? a->attnum : InvalidAttrNumber;
+    }
+    return InvalidAttrNumber;
+}
+
+// Text compared byte by byte must mean what = means.
+bool deterministic(TupleDesc desc, AttrNumber att) {
+    Oid coll = TupleDescAttr(desc, att - 1)->attcollation;
+    return OidIsValid(coll) && get_collation_isdeterministic(coll);
+}
+
+bool is_var(Node* n, AttrNumber att) { return n != NULL && IsA(n, Var) && ((Var*)n)->varattno == att; }
+
+// <att> = '<lit>' on text.
+bool is_text_eq(Node* n, AttrNumber att, const char* lit) {
+    if (n == NULL || !IsA(n, OpExpr)) return false;
+    OpExpr* op = (OpExpr*)n;
+    if (op->opno != TextEqualOperator || list_length(op->args) != 2 || !is_var((Node*)linitial(op->args), att))
+        return false;
+    Node* c = (Node*)lsecond(op->args);
+    if (!IsA(c, Const) || ((Const*)c)->consttype != TEXTOID || ((Const*)c)->constisnull) return false;
+    return text_is(DatumGetTextPP(((Const*)c)->constvalue), lit);
+}
+
+bool is_not_null(Node* n, AttrNumber att) {
+    if (n == NULL || !IsA(n, NullTest)) return false;
+    NullTest* t = (NullTest*)n;
+    return t->nulltesttype == IS_NOT_NULL && !t->argisrow && is_var((Node*)t->arg, att);
+}
+
+// A valid btree on exactly these plain columns (an expression column has
+// indkey 0), ascending, in the columns' collations, with the predicate
+// `test` accepts.
+bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, bool (*test)(List* pred)) {
+    Form_pg_index ix = idx->rd_index;
+    if (idx->rd_rel->relam != BTREE_AM_OID || !ix->indisvalid || !ix->indisready || !ix->indislive ||
+        ix->indnatts != ncols || ix->indnkeyatts != ncols)
+        return false;
+    for (int i = 0; i < ncols; ++i) {
+        Oid type = TupleDescAttr(desc, cols[i] - 1)->atttypid;
+        // The default operator class: the order ORDER BY sorts in.
+        if (ix->indkey.values[i] != cols[i] || idx->rd_indoption[i] != 0 ||
+            idx->rd_indcollation[i] != TupleDescAttr(desc, cols[i] - 1)->attcollation ||
+            idx->rd_opfamily[i] != get_opclass_family(GetDefaultOpClass(type, BTREE_AM_OID)))
+            return false;
+    }
+    return test(RelationGetIndexPredicate(idx));
+}
+
+bool pred_ready(List* pred) { return list_length(pred) == 1 && is_text_eq((Node*)linitial(pred), shape.c_status, "ready"); }
+
+bool no_predicate(List* pred) { return pred == NIL; }
+
+bool pred_lease(List* pred) {
+    if (list_length(pred) != 2) return false;
+    Node* a = (Node*)linitial(pred);
+    Node* b = (Node*)lsecond(pred);
+    return (is_text_eq(a, shape.c_status, "claimed") && is_not_null(b, shape.c_lease)) ||
+           (is_text_eq(b, shape.c_status, "claimed") && is_not_null(a, shape.c_lease));
+}
+
+// The columns orders_rules passes to slotguard.order_row_ok, in order.
+const int N_RULE_ARGS = 6;
+void rule_args(AttrNumber* args) {
+    const AttrNumber cols[N_RULE_ARGS] = {shape.c_key,        shape.c_status, shape.c_claimant,
+                                          shape.c_claimed_at, shape.c_lease,  shape.c_ready_at};
+    memcpy(args, cols, sizeof cols);
+}
+
+// The one CHECK constraint is orders_rules, calling slotguard.order_row_ok
+// (the C function sg_order_row_ok) on rule_args.
+bool only_orders_rules(TupleConstr* c) {
+    if (c == NULL || c->num_check != 1 || strcmp(c->check[0].ccname, "orders_rules") != 0) return false;
+    Node* e = (Node*)stringToNode(c->check[0].ccbin);
+    if (!IsA(e, FuncExpr)) return false;
+    FuncExpr* f = (FuncExpr*)e;
+    AttrNumber args[N_RULE_ARGS];
+    rule_args(args);
+    if (list_length(f->args) != N_RULE_ARGS) return false;
+    for (int i = 0; i < N_RULE_ARGS; ++i)
+        if (!is_var((Node*)list_nth(f->args, i), args[i])) return false;
+    HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(f->funcid));
+    if (!HeapTupleIsValid(proc)) return false;
+    bool isnull;
+    Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
+    bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull &&
+              text_is(DatumGetTextPP(src), "sg_order_row_ok");
+    ReleaseSysCache(proc);
+    shape.check_fn_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(f->funcid));
+    return ok;
+}
+
+// Whether the direct path may write `rel`; fills in the columns and indexes.
+bool shape_usable(Relation rel) {
+    TupleDesc desc = RelationGetDescr(rel);
+    shape.c_key = find_column(desc, "key", TEXTOID);
+    shape.c_kind = find_column(desc, "kind", TEXTOID);
+    shape.c_status = find_column(desc, "status", TEXTOID);
+    shape.c_claimant = find_column(desc, "claimant", TEXTOID);
+    shape.c_claimed_at = find_column(desc, "claimed_at", TIMESTAMPTZOID);
+    shape.c_lease = find_column(desc, "lease_expires_at", TIMESTAMPTZOID);
+    shape.c_ready_at = find_column(desc, "ready_at", TIMESTAMPTZOID);
+    AttrNumber cols[] = {shape.c_key,        shape.c_kind,  shape.c_status,  shape.c_claimant,
+                         shape.c_claimed_at, shape.c_lease, shape.c_ready_at};
+    for (AttrNumber c : cols)
+        if (c == InvalidAttrNumber) return false;
+    if (!deterministic(desc, shape.c_key) || !deterministic(desc, shape.c_kind) ||
+        !deterministic(desc, shape.c_status))
+        return false;
+    // Any UPDATE trigger that can fire (row or statement level, constraint
+    // triggers of foreign keys or deferred uniqueness included) needs SQL.
+    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition || rel->rd_rel->relrowsecurity ||
+        rel->rd_rel->relhasrules || rel->rd_rules != NULL ||
+        !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, NULL, 0) ||
+        (desc->constr != NULL && desc->constr->has_generated_stored) || !only_orders_rules(desc->constr))
+        return false;
+
+    List* indexes = RelationGetIndexList(rel);
+    ListCell* lc;
+    foreach (lc, indexes) {
+        Relation idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+        AttrNumber ready[] = {shape.c_ready_at, shape.c_key};
+        AttrNumber by_kind[] = {shape.c_kind, shape.c_ready_at, shape.c_key};
+        AttrNumber lease[] = {shape.c_lease};
+        if (!OidIsValid(shape.ready_idx) && index_is(idx, desc, ready, 2, pred_ready))
+            shape.ready_idx = RelationGetRelid(idx);
+        else if (!OidIsValid(shape.kind_idx) && index_is(idx, desc, by_kind, 3, pred_ready))
+            shape.kind_idx = RelationGetRelid(idx);
+        else if (!OidIsValid(shape.lease_idx) && index_is(idx, desc, lease, 1, pred_lease))
+            shape.lease_idx = RelationGetRelid(idx);
+        index_close(idx, NoLock);
+    }
+    list_free(indexes);
+    if (!OidIsValid(shape.ready_idx) || !OidIsValid(shape.kind_idx) || !OidIsValid(shape.lease_idx)) return false;
+    // The primary key on (key): what "WHERE o.key = $1" finds.
+    shape.pkey = RelationGetPrimaryKeyIndex(rel);
+    if (!OidIsValid(shape.pkey)) return false;
+    Relation pk = index_open(shape.pkey, RowExclusiveLock);
+    AttrNumber key_only[] = {shape.c_key};
+    bool plain_pkey = index_is(pk, desc, key_only, 1, no_predicate);
+    index_close(pk, NoLock);
+    if (!plain_pkey) return false;
+
+    // rte->updatedCols of the UPDATE: ExecInsertIndexTuples asks it whether
+    // an index's columns changed (a hint for btree's bottom-up deletion).
+    MemoryContext old = MemoryContextSwitchTo(shape.cxt);
+    AttrNumber set[] = {shape.c_status, shape.c_claimant, shape.c_claimed_at, shape.c_lease};
+    for (AttrNumber c : set) shape.updated = bms_add_member(shape.updated, c - FirstLowInvalidHeapAttributeNumber);
+    MemoryContextSwitchTo(old);
+    return true;
+}
+
+void build_shape(Relation rel) {
+    if (!callbacks_registered) {
+        CacheRegisterRelcacheCallback(forget_shape_rel, (Datum)0);
+        CacheRegisterSyscacheCallback(PROCOID, forget_shape_proc, (Datum)0);
+        callbacks_registered = true;
+    }
+    if (shape.cxt == NULL)
+        shape.cxt = AllocSetContextCreate(TopMemoryContext, "slotguard claim_next_order", ALLOCSET_SMALL_SIZES);
+    else
+        MemoryContextReset(shape.cxt);
+    uint64 seen = invalidations;
+    shape.valid = false;  // until built: an error on the way leaves it unbuilt
+    shape.relid = RelationGetRelid(rel);
+    shape.ready_idx = shape.kind_idx = shape.lease_idx = shape.pkey = InvalidOid;
+    shape.check_fn_hash = 0;
+    shape.updated = NULL;
+    shape.usable = shape_usable(rel);
+    // Built from what the relcache said when we read it; an invalidation
+    // meanwhile means read it again next time.
+    shape.valid = invalidations == seen;
+}
+
+bool column_is(TupleTableSlot* slot, AttrNumber att, const char* s) {
+    bool isnull;
+    Datum d = slot_getattr(slot, att, &isnull);
+    return !isnull && text_is(DatumGetTextPP(d), s);
+}
+
+bool column_equals(TupleTableSlot* slot, AttrNumber att, text* t) {
+    bool isnull;
+    Datum d = slot_getattr(slot, att, &isnull);
+    return !isnull && same_text(DatumGetTextPP(d), t);
+}
+
+// The subquery's filter: status = 'ready' [AND kind = $3].
+bool ready_row(TupleTableSlot* slot, text* kind) {
+    return column_is(slot, shape.c_status, "ready") && (kind == NULL || column_equals(slot, shape.c_kind, kind));
+}
+
+// status = 'claimed' AND lease_expires_at <= now(): a claim anyone may take over.
+bool expired_claim(TupleTableSlot* slot, TimestampTz now) {
+    bool isnull;
+    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
+    return !isnull && DatumGetTimestampTz(lease) <= now && column_is(slot, shape.c_status, "claimed");
+}
+
+// NOT EXISTS (SELECT 1 FROM orders e WHERE e.status = 'claimed' AND
+// e.lease_expires_at <= now() [AND e.kind = $3]), with the statement's
+// snapshot: the range "lease <= now" of the lease index, normally empty.
+bool expired_claim_exists(Relation rel, Snapshot snap, TupleTableSlot* slot, text* kind, TimestampTz now) {
+    Relation idx = index_open(shape.lease_idx, RowExclusiveLock);
+    ScanKeyData key;
+    ScanKeyInit(&key, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now));
+    IndexScanDesc scan = index_beginscan(rel, idx, snap, 1, 0);
+    index_rescan(scan, &key, 1, NULL, 0);
+    bool found = false;
+    while (!found && index_getnext_slot(scan, ForwardScanDirection, slot))
+        found = expired_claim(slot, now) && (kind == NULL || column_equals(slot, shape.c_kind, kind));
+    index_endscan(scan);
+    index_close(idx, NoLock);
+    return found;
+}
+
+[[noreturn]] void serialization_failure() {
+    ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                    errmsg("could not serialize access due to concurrent update")));
+    pg_unreachable();
+}
+
+// The oldest ready order (of the kind) this transaction can lock, locked
+// into `locked`, as LockRows under LIMIT 1 does it: skip rows others hold
+// (SKIP LOCKED) or that this transaction changed; under READ COMMITTED
+// follow a committed update to the row's latest version and skip it unless
+// it is still ready (EvalPlanQual); under REPEATABLE READ / SERIALIZABLE a
+// row changed since the snapshot is 40001. False if there is none, or if
+// the row's key changed on the way (the outer UPDATE, looking it up by key
+// with the statement's snapshot, would then match nothing).
+bool lock_oldest_ready(Relation rel, Snapshot snap, TupleTableSlot* scanned, TupleTableSlot* locked, text* kind,
+                       CommandId cid) {
+    Relation idx = index_open(kind != NULL ? shape.kind_idx : shape.ready_idx, RowExclusiveLock);
+    ScanKeyData key;
+    int nkeys = 0;
+    if (kind != NULL) {
+        ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(kind));
+        key.sk_collation = idx->rd_indcollation[0];
+        nkeys = 1;
+    }
+    IndexScanDesc scan = index_beginscan(rel, idx, snap, nkeys, 0);
+    index_rescan(scan, &key, nkeys, NULL, 0);
+    int flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS;
+    if (!IsolationUsesXactSnapshot()) flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
+    bool got = false;
+    while (index_getnext_slot(scan, ForwardScanDirection, scanned)) {
+        CHECK_FOR_INTERRUPTS();  // the head of a busy queue: many rows others hold
+        if (!ready_row(scanned, kind)) continue;
+        ItemPointerData tid = scanned->tts_tid;
+        TM_FailureData tmfd;
+        TM_Result r = table_tuple_lock(rel, &tid, snap, locked, cid, LockTupleExclusive, LockWaitSkip, flags, &tmfd);
+        if (r == TM_WouldBlock || r == TM_SelfModified) continue;
+        if (r == TM_Updated) {
+            if (IsolationUsesXactSnapshot()) serialization_failure();
+            elog(ERROR, "unexpected table_tuple_lock status: %u", r);
+        }
+        if (r == TM_Deleted) {
+            if (IsolationUsesXactSnapshot()) serialization_failure();
+            continue;
+        }
+        if (r == TM_Invisible) elog(ERROR, "attempted to lock invisible tuple");
+        if (r != TM_Ok) elog(ERROR, "unrecognized table_tuple_lock status: %u", r);
+        if (tmfd.traversed) {
+            if (!ready_row(locked, kind)) continue;  // stays locked, as with LockRows
+            bool isnull;
+            text* was = DatumGetTextPP(slot_getattr(scanned, shape.c_key, &isnull));
+            if (!column_equals(locked, shape.c_key, was)) break;
+        }
+        got = true;
+        break;
+    }
+    index_endscan(scan);
+    index_close(idx, NoLock);
+    return got;
+}
+
+// ExecConstraints for the new row: NOT NULL, then orders_rules (the only
+// CHECK constraint, see only_orders_rules), called directly.
+void check_row(Relation rel, const Datum* values, const bool* nulls) {
+    TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (a->attnotnull && nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                            errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+                                   NameStr(a->attname), RelationGetRelationName(rel)),
+                            errtablecol(rel, a->attnum)));
+    }
+    AttrNumber args[N_RULE_ARGS];
+    rule_args(args);
+    LOCAL_FCINFO(fcinfo, N_RULE_ARGS);
+    InitFunctionCallInfoData(*fcinfo, NULL, N_RULE_ARGS, InvalidOid, NULL, NULL);
+    for (int i = 0; i < N_RULE_ARGS; ++i) {
+        fcinfo->args[i].value = values[args[i] - 1];
+        fcinfo->args[i].isnull = nulls[args[i] - 1];
+    }
+    Datum ok = sg_order_row_ok(fcinfo);
+    if (!fcinfo->isnull && !DatumGetBool(ok))
+        ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
+                        errmsg("new row for relation \"%s\" violates check constraint \"%s\"",
+                               RelationGetRelationName(rel), "orders_rules"),
+                        errtableconstraint(rel, "orders_rules")));
+}
+
+// What an order's UPDATE sets: status, and (set_claim) claimant and
+// claimed_at, and (set_lease) lease_expires_at.
+struct OrderSet {
+    const char* status;
+    bool set_claim;
+    text* claimant;    // NULL: NULL
+    bool claimed_now;  // claimed_at = now(), else NULL
+    bool set_lease;
+    bool has_lease;
+    TimestampTz lease;
+};
+
+// The UPDATE of one row version (ExecSimpleRelationUpdate without
+// triggers): the new version, then its index entries unless the update was
+// HOT. TM_Ok, or why heap_update did not write (then nothing changed).
+TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, TupleTableSlot* fresh, CommandId cid,
+                          const OrderSet* set, TimestampTz now) {
+    TupleDesc desc = RelationGetDescr(rel);
+    slot_getallattrs(old);
+    Datum* values = (Datum*)palloc(sizeof(Datum) * desc->natts);
+    bool* nulls = (bool*)palloc(sizeof(bool) * desc->natts);
+    memcpy(values, old->tts_values, sizeof(Datum) * desc->natts);
+    memcpy(nulls, old->tts_isnull, sizeof(bool) * desc->natts);
+    values[shape.c_status - 1] = CStringGetTextDatum(set->status);
+    nulls[shape.c_status - 1] = false;
+    if (set->set_claim) {
+        values[shape.c_claimant - 1] = PointerGetDatum(set->claimant);
+        nulls[shape.c_claimant - 1] = set->claimant == NULL;
+        values[shape.c_claimed_at - 1] = TimestampTzGetDatum(now);
+        nulls[shape.c_claimed_at - 1] = !set->claimed_now;
+    }
+    if (set->set_lease) {
+        values[shape.c_lease - 1] = TimestampTzGetDatum(set->lease);
+        nulls[shape.c_lease - 1] = !set->has_lease;
+    }
+    check_row(rel, values, nulls);
+    ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), fresh, true);
+
+    TM_FailureData tmfd;
+    LockTupleMode lockmode;
+    bool update_indexes;
+    TM_Result r = table_tuple_update(rel, &old->tts_tid, fresh, cid, snap, InvalidSnapshot, true, &tmfd, &lockmode,
+                                     &update_indexes);
+    if (r != TM_Ok || !update_indexes) return r;
+
+    EState* estate = CreateExecutorState();
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relid = RelationGetRelid(rel);
+    rte->relkind = RELKIND_RELATION;
+    rte->rellockmode = RowExclusiveLock;
+    rte->updatedCols = bms_copy(shape.updated);
+    ExecInitRangeTable(estate, list_make1(rte));
+    ResultRelInfo* rri = makeNode(ResultRelInfo);
+    InitResultRelInfo(rri, rel, 1, NULL, 0);
+    estate->es_snapshot = snap;
+    estate->es_output_cid = cid;
+    ExecOpenIndices(rri, false);
+    List* recheck = ExecInsertIndexTuples(rri, fresh, estate, true, false, NULL, NIL);
+    list_free(recheck);
+    ExecCloseIndices(rri);
+    FreeExecutorState(estate);
+    return TM_Ok;
+}
+
+// The state every direct write starts from: slotguard.orders open as an
+// UPDATE opens it, the statement's snapshot and command id as SPI sets them
+// up for a statement that writes (earlier writes of this transaction, an
+// earlier call in the same statement too, are seen), in a memory context of
+// its own. False (nothing open) when the table needs SQL.
+struct Direct {
+    Relation rel;
+    Snapshot snap;
+    CommandId cid;
+    TimestampTz now;  // now()
+    MemoryContext caller, work;
+};
+
+bool direct_begin(Direct* d) {
+    // The UPDATE would be refused here (25006 and the like): let it say so.
+    if (XactReadOnly || IsInParallelMode()) return false;
+    d->rel = table_open(slotguard_relation("orders"), RowExclusiveLock);
+    if (!shape.valid || shape.relid != RelationGetRelid(d->rel)) build_shape(d->rel);
+    if (!shape.usable || pg_class_aclcheck(shape.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+        pg_class_aclcheck(shape.relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK) {
+        table_close(d->rel, NoLock);
+        return false;
+    }
+    CheckCmdReplicaIdentity(d->rel, CMD_UPDATE);
+    d->caller = CurrentMemoryContext;
+    d->work = AllocSetContextCreate(d->caller, "slotguard direct order write", ALLOCSET_DEFAULT_SIZES);
+    MemoryContextSwitchTo(d->work);
+    PushActiveSnapshot(GetTransactionSnapshot());
+    CommandCounterIncrement();
+    UpdateActiveSnapshotCommandId();
+    d->snap = GetActiveSnapshot();
+    d->cid = GetCurrentCommandId(true);
+    d->now = GetCurrentTransactionStartTimestamp();
+    return true;
+}
+
+// The written row as a slotguard.orders datum, in the caller's context.
+Datum direct_row(Direct* d, TupleTableSlot* fresh) {
+    HeapTuple t = ExecFetchSlotHeapTuple(fresh, false, NULL);
+    MemoryContextSwitchTo(d->caller);
+    Datum row = heap_copy_tuple_as_datum(t, RelationGetDescr(d->rel));
+    MemoryContextSwitchTo(d->work);
+    return row;
+}
+
+void direct_end(Direct* d) {
+    PopActiveSnapshot();
+    MemoryContextSwitchTo(d->caller);
+    MemoryContextDelete(d->work);
+    table_close(d->rel, NoLock);
+}
+
+// The order's version the snapshot sees, found through the primary key.
+bool fetch_by_key(Direct* d, text* key, TupleTableSlot* slot) {
+    Relation idx = index_open(shape.pkey, RowExclusiveLock);
+    ScanKeyData sk;
+    ScanKeyInit(&sk, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(key));
+    sk.sk_collation = idx->rd_indcollation[0];
+    IndexScanDesc scan = index_beginscan(d->rel, idx, d->snap, 1, 0);
+    index_rescan(scan, &sk, 1, NULL, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    index_close(idx, NoLock);
+    return found;
+}
+
+bool lease_live(TupleTableSlot* slot, TimestampTz now) {
+    bool isnull;
+    Datum lease = slot_getattr(slot, shape.c_lease, &isnull);
+    return isnull || DatumGetTimestampTz(lease) > now;
+}
+
+// UPDATE ... WHERE o.key = $1 AND <matches> with the SET of `set`, on the
+// row version the statement's snapshot sees: an UPDATE's WHERE is decided
+// on exactly that version. If a concurrent transaction changed it since
+// (heap_update waited for it), the executor would go on to the latest
+// version (READ COMMITTED) or fail (40001): that is left to the SQL.
+typedef bool (*RowTest)(TupleTableSlot* slot, text* claimant, TimestampTz now);
+
+KeyedOutcome keyed_update(text* key, text* claimant, RowTest matches, const OrderSet* set, Datum* row, RowTest lost,
+                          bool* has_lost) {
+    Direct d;
+    if (!direct_begin(&d)) return KEYED_SQL;
+    TupleTableSlot* seen = table_slot_create(d.rel, NULL);
+    KeyedOutcome out = KEYED_SQL;
+    if (!fetch_by_key(&d, key, seen)) {
+        out = KEYED_NO_MATCH;
+    } else if (!matches(seen, claimant, d.now)) {
+        out = KEYED_NO_MATCH;
+        if (lost != NULL) *has_lost = lost(seen, claimant, d.now);
+    } else {
+        TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
+        if (write_order_row(d.rel, d.snap, seen, fresh, d.cid, set, d.now) == TM_Ok) {
+            *row = direct_row(&d, fresh);
+            out = KEYED_DONE;
+        }
+        ExecDropSingleTupleTableSlot(fresh);
+    }
+    ExecDropSingleTupleTableSlot(seen);
+    direct_end(&d);
+    return out;
+}
+
+// status = 'ready' OR (status = 'claimed' AND lease_expires_at <= now())
+bool claimable_row(TupleTableSlot* slot, text*, TimestampTz now) {
+    return column_is(slot, shape.c_status, "ready") || expired_claim(slot, now);
+}
+
+// Someone else's live claim: the caller lost.
+bool held_by_other(TupleTableSlot* slot, text* claimant, TimestampTz now) {
+    bool isnull;
+    Datum holder = slot_getattr(slot, shape.c_claimant, &isnull);
+    return column_is(slot, shape.c_status, "claimed") && !isnull && !same_text(DatumGetTextPP(holder), claimant) &&
+           lease_live(slot, now);
+}
+
+// status = 'claimed' AND claimant = $2 AND (lease_expires_at IS NULL OR lease_expires_at > now())
+bool held_live_by(TupleTableSlot* slot, text* claimant, TimestampTz now) {
+    return column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, claimant) &&
+           lease_live(slot, now);
+}
+
+}  // namespace
+
+DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, TimestampTz expires, Datum* row) {
+    Direct d;
+    if (!direct_begin(&d)) return DIRECT_CLAIM_UNUSABLE;
+    TupleTableSlot* scanned = table_slot_create(d.rel, NULL);
+    TupleTableSlot* locked = table_slot_create(d.rel, NULL);
+    DirectClaim result = DIRECT_CLAIM_NONE;
+    if (!expired_claim_exists(d.rel, d.snap, scanned, kind, d.now) &&
+        lock_oldest_ready(d.rel, d.snap, scanned, locked, kind, d.cid)) {
+        TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
+        OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
+        // We hold the row's lock: nothing else can have changed it.
+        TM_Result r = write_order_row(d.rel, d.snap, locked, fresh, d.cid, &set, d.now);
+        if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
+        *row = direct_row(&d, fresh);
+        ExecDropSingleTupleTableSlot(fresh);
+        result = DIRECT_CLAIM_OK;
+    }
+    ExecDropSingleTupleTableSlot(locked);
+    ExecDropSingleTupleTableSlot(scanned);
+    direct_end(&d);
+    return result;
+}
+
+KeyedOutcome direct_claim_key(text* key, text* claimant, bool has_lease, TimestampTz expires, Datum* row,
+                              bool* lost) {
+    OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
+    *lost = false;
+    return keyed_update(key, claimant, claimable_row, &set, row, held_by_other, lost);
+}
+
+KeyedOutcome direct_finish_key(text* key, text* claimant, bool completing, Datum* row) {
+    // release: back to ready, nobody's; complete: done, keeping who and since when.
+    OrderSet release = {"ready", true, NULL, false, true, false, 0};
+    OrderSet complete = {"done", false, NULL, false, true, false, 0};
+    return keyed_update(key, claimant, held_live_by, completing ? &complete : &release, row, NULL, NULL);
+}
+
+}  // namespace sgpg

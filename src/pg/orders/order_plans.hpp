@@ -1,0 +1,35 @@
+// Prepared SPI statements of the order claims (contract §4), kept for the
+// life of the backend like those of spi_plans.hpp. Every name in them is
+// schema-qualified, so the caller's search_path never matters.
+#pragma once
+
+#include "engine/pg.hpp"
+
+namespace sgpg {
+
+// Where a plan takes a `kind` filter it comes in two variants, the second
+// (id + 1) with `kind = $n`: a separate plan, so each can use its own index
+// instead of a generic plan that must serve both.
+enum OrderPlanId {
+    ORDER_ADD,            // $1 key, $2 kind, $3 ready, $4 payload -> o (none: duplicate key)
+    ORDER_READ,           // $1 key -> status, claimant, lease expired?, o
+    ORDER_SET_READY,      // $1 key -> o (pending -> ready)
+    ORDER_CLAIM,          // $1 key, $2 claimant, $3 lease expiry -> o (if claimable)
+    ORDER_RELEASE,        // $1 key, $2 claimant -> o (if the caller's live claim)
+    ORDER_COMPLETE,       // $1 key, $2 claimant -> o (if the caller's live claim)
+    ORDER_NEXT_FAST,      // $1 claimant, $2 lease expiry [, $3 kind] -> o (none if any claim expired)
+    ORDER_NEXT_FAST_KIND,
+    ORDER_NEXT_READY,     // $1 claimant, $2 lease expiry [, $3 kind] -> o
+    ORDER_NEXT_READY_KIND,
+    ORDER_NEXT_BEFORE,    // $1 claimant, $2 lease expiry, $3 ready_at, $4 key [, $5 kind] -> o
+    ORDER_NEXT_BEFORE_KIND,
+    ORDER_PEEK_EXPIRED,   // $1 keys to skip [, $2 kind] -> ready_at, key
+    ORDER_PEEK_EXPIRED_KIND,
+    ORDER_CLAIM_EXPIRED,  // $1 key, $2 claimant, $3 lease expiry -> o (never waits)
+    ORDER_PLAN_COUNT
+};
+
+// The plan, prepared on first use (SPI must be connected).
+SPIPlanPtr order_plan(OrderPlanId id);
+
+}  // namespace sgpg

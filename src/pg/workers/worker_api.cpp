@@ -1,0 +1,186 @@
+// SQL entry points of contract §3: assign_workers, unassign_worker,
+// worker_schedule.
+#include "workers/workers.hpp"
+#include "bookings/plans.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(sg_assign_workers);
+PG_FUNCTION_INFO_V1(sg_unassign_worker);
+PG_FUNCTION_INFO_V1(sg_worker_schedule);
+}
+
+namespace sgpg {
+namespace {
+
+bool blank(text* t) {
+    const char* p = VARDATA_ANY(t);
+    for (int i = 0; i < (int)VARSIZE_ANY_EXHDR(t); ++i)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') return false;
+    return true;
+}
+
+// The workers argument as distinct, non-blank names (22023 otherwise).
+text** worker_names(FunctionCallInfo fcinfo, int argno, int* n) {
+    require_arg(fcinfo, argno, "workers");
+    ArrayType* arr = PG_GETARG_ARRAYTYPE_P(argno);
+    if (ARR_NDIM(arr) > 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("workers must be a one-dimensional array")));
+    Datum* elems;
+    bool* nulls;
+    deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
+    text** names = (text**)palloc(sizeof(text*) * (*n > 0 ? *n : 1));
+    for (int i = 0; i < *n; ++i) {
+        if (nulls[i] || blank(DatumGetTextPP(elems[i])))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("worker names must not be NULL or blank")));
+        names[i] = DatumGetTextPP(elems[i]);
+        for (int j = 0; j < i; ++j)
+            if (same_text(names[i], names[j]))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("worker \"%s\" is listed more than once", text_to_cstring(names[i]))));
+    }
+    return names;
+}
+
+struct InsertAssignments {
+    int64 booking_id;
+    Datum wanted;  // text[]: every worker the booking should have
+    const AdmitTarget* targets;
+    int n;
+    text* role;
+    text* assigned_by;
+    Datum during;
+};
+
+// Removes the workers no longer wanted, then adds the new ones: both in the
+// admission's subtransaction, so backing out undoes the removals too (a
+// removal left pending while waiting could deadlock with a crossing call).
+void remove_unwanted(int64 booking_id, Datum wanted) {
+    Datum rv[2] = {Int64GetDatum(booking_id), wanted};
+    bool was = internal_write;
+    internal_write = true;
+    run_latest(plan(PLAN_ASSIGN_REMOVE_OTHERS), rv, NULL, 0);
+    internal_write = was;
+}
+
+void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
+    const InsertAssignments* a = (const InsertAssignments*)arg;
+    remove_unwanted(a->booking_id, a->wanted);
+    Datum* names = (Datum*)palloc(sizeof(Datum) * a->n);
+    for (int i = 0; i < a->n; ++i) names[i] = PointerGetDatum(a->targets[i].key);
+    Datum v[5] = {Int64GetDatum(a->booking_id), PointerGetDatum(construct_array(names, a->n, TEXTOID, -1, false, TYPALIGN_INT)),
+                  PointerGetDatum(a->role), PointerGetDatum(a->assigned_by), a->during};
+    char nulls[6] = "     ";
+    if (a->role == NULL) nulls[2] = 'n';
+    if (a->assigned_by == NULL) nulls[3] = 'n';
+    if (SPI_execute_plan(plan(PLAN_ASSIGN_INSERT), v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+        elog(ERROR, "slotguard: inserting assignments failed");
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+        for (int i = 0; i < a->n; ++i)
+            if (same_text(worker, a->targets[i].key)) tids[i] = *tid;
+    }
+    *row = (Datum)0;
+}
+
+}  // namespace
+}  // namespace sgpg
+
+using namespace sgpg;
+
+extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
+    require_arg(fcinfo, 0, "booking_id");
+    int n;
+    text** names = worker_names(fcinfo, 1, &n);
+    text* assigned_by = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+    text* role = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
+    if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
+
+    Datum* all = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; ++i) all[i] = PointerGetDatum(names[i]);
+    Datum wanted = PointerGetDatum(construct_array(all, n, TEXTOID, -1, false, TYPALIGN_INT));
+
+    // The ones not yet active are added and checked.
+    // Read with the latest snapshot: assignments committed after this
+    // transaction's snapshot count (REPEATABLE READ / SERIALIZABLE).
+    Datum av[1] = {Int64GetDatum(b.id)};
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), av, NULL, 0);
+    SPITupleTable* active = SPI_tuptable;
+    uint64 n_active = SPI_processed;
+    GuardedRels rels;
+    open_assignment(&rels, RowExclusiveLock);
+    Datum during = range_datum(b.range);
+    AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (n > 0 ? n : 1));
+    int n_new = 0;
+    for (int i = 0; i < n; ++i) {
+        bool present = false;
+        for (uint64 r = 0; r < n_active && !present; ++r) {
+            bool isnull;
+            present = same_text(names[i], DatumGetTextPP(SPI_getbinval(active->vals[r], active->tupdesc, 1, &isnull)));
+        }
+        if (!present)
+            targets[n_new++] = AdmitTarget{&rels, collect_worker_occupants, names[i], during, during,
+                                           span_of(b.range), 1, 1, NULL};
+    }
+    if (n_new > 0) {
+        InsertAssignments ia = {b.id, wanted, targets, n_new, role, assigned_by, during};
+        AdmitResult ar;
+        admit_write(targets, n_new, insert_assignments, &ia, &ar);
+        if (ar.outcome != ADMIT_OK) raise_worker_conflict(&targets[ar.conflict_target], &ar);
+    } else {
+        // Only removals: nothing to check and nothing to wait for.
+        remove_unwanted(b.id, wanted);
+    }
+    close_rels(&rels, RowExclusiveLock);
+
+    run_latest(plan(PLAN_ASSIGN_LIST), av, NULL, 0);
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        HeapTupleHeader h = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        HeapTupleData tuple;
+        tuple.t_len = HeapTupleHeaderGetDatumLength(h);
+        ItemPointerSetInvalid(&tuple.t_self);
+        tuple.t_tableOid = InvalidOid;
+        tuple.t_data = h;
+        tuplestore_puttuple(rsinfo->setResult, &tuple);
+    }
+    SPI_finish();
+    return (Datum)0;
+}
+
+extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
+    require_arg(fcinfo, 0, "booking_id");
+    text* worker = nonblank_text_arg(fcinfo, 1, "worker");
+    SPI_connect();
+    LockedBooking b = lock_booking(fcinfo);
+    Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
+    internal_write = true;
+    run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
+    internal_write = false;
+    bool was_active = SPI_processed > 0;
+    SPI_finish();
+    PG_RETURN_BOOL(was_active);
+}
+
+extern "C" Datum sg_worker_schedule(PG_FUNCTION_ARGS) {
+    text* worker = nonblank_text_arg(fcinfo, 0, "worker");
+    require_arg(fcinfo, 1, "search");
+    Datum search = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
+    checked_range(search, "search");
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+    SPI_connect();
+    Datum v[2] = {PointerGetDatum(worker), search};
+    if (SPI_execute_plan(plan(PLAN_WORKER_SCHEDULE), v, NULL, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "slotguard: worker schedule failed");
+    for (uint64 r = 0; r < SPI_processed; ++r) tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[r]);
+    SPI_finish();
+    return (Datum)0;
+}

@@ -1,0 +1,162 @@
+// Worker assignments: a worker may never be active on two active bookings
+// whose `during` ranges overlap (contract §3). The same admission protocol
+// as bookings, with the worker as key and capacity 1.
+#include "workers/workers.hpp"
+#include "bookings/plans.hpp"
+
+namespace sgpg {
+namespace {
+
+// The booking table, opened once per worker scan, to ask whether an
+// assignment's booking still holds its worker.
+struct BookingLookup {
+    Relation heap;
+    Relation pkey;
+    AttrNumber c_status, c_expires;
+    TupleTableSlot* slot;
+};
+
+void open_lookup(BookingLookup* lk) {
+    lk->heap = table_open(slotguard_relation("booking"), AccessShareLock);
+    lk->pkey = index_open(slotguard_relation("booking_pkey"), AccessShareLock);
+    TupleDesc desc = RelationGetDescr(lk->heap);
+    lk->c_status = column_of(desc, "status");
+    lk->c_expires = column_of(desc, "hold_expires_at");
+    lk->slot = table_slot_create(lk->heap, NULL);
+}
+
+void close_lookup(BookingLookup* lk) {
+    ExecDropSingleTupleTableSlot(lk->slot);
+    index_close(lk->pkey, AccessShareLock);
+    table_close(lk->heap, AccessShareLock);
+}
+
+// Does an assignment on booking `id` still hold its worker? Not when the
+// booking is cancelled or an expired hold. Read with a dirty snapshot, so a
+// pending change counts as not yet made.
+bool booking_holds_workers(BookingLookup* lk, int64 id) {
+    ScanKeyData k;
+    ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    IndexScanDesc scan = index_beginscan(lk->heap, lk->pkey, &dirty, 1, 0);
+    index_rescan(scan, &k, 1, NULL, 0);
+    bool holds = true;
+    if (index_getnext_slot(scan, ForwardScanDirection, lk->slot)) {
+        bool isnull;
+        char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
+        Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
+        if (strcmp(status, "cancelled") == 0)
+            holds = false;
+        else if (strcmp(status, "held") == 0 && !isnull &&
+                 DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp())
+            holds = false;
+    }
+    index_endscan(scan);
+    return holds;
+}
+
+struct WorkerVisit {
+    AttrNumber c_booking, c_during;
+    BookingLookup lookup;
+    Occupants* out;
+};
+
+void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
+    WorkerVisit* v = (WorkerVisit*)arg;
+    bool isnull;
+    sg::Occupant o;
+    o.id = DatumGetInt64(slot_getattr(slot, v->c_booking, &isnull));
+    if (!booking_holds_workers(&v->lookup, o.id)) return;
+    o.seats = 1;
+    o.blocked = span_of(decode_range(slot_getattr(slot, v->c_during, &isnull)));
+    mark_pending(&o, pending, spec_token);
+    append_occupant(v->out, o);
+}
+
+}  // namespace
+
+void open_assignment(GuardedRels* rels, LOCKMODE mode) {
+    rels->heap = table_open(slotguard_relation("assignment"), mode);
+    rels->index = index_open(slotguard_relation("assignment_worker_during_idx"), mode);
+}
+
+void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe, bool has_probe,
+                              ItemPointer exclude, Occupants* out) {
+    TupleDesc desc = RelationGetDescr(rels->heap);
+    WorkerVisit v;
+    v.c_booking = column_of(desc, "booking_id");
+    v.c_during = column_of(desc, "during");
+    v.out = out;
+    out->items = NULL;
+    out->n = out->cap = 0;
+    open_lookup(&v.lookup);
+    dirty_scan(rels, worker, probe, has_probe, exclude, visit_assignment, &v);
+    close_lookup(&v.lookup);
+}
+
+int count_active_workers(int64 booking_id) {
+    Datum v[1] = {Int64GetDatum(booking_id)};
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
+    return (int)SPI_processed;
+}
+
+int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out) {
+    Datum v[1] = {Int64GetDatum(booking_id)};
+    run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
+    int n = Min((int)SPI_processed, max_out);
+    for (int i = 0; i < n; ++i) {
+        bool isnull;
+        AdmitTarget* t = &out[i];
+        t->rels = rels;
+        t->collect = collect_worker_occupants;
+        t->key = DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+        t->current = (ItemPointer)palloc(sizeof(ItemPointerData));
+        *t->current = *(ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+        t->during = during;
+        t->blocked = during;
+        t->want = span_of(decode_range(during));
+        t->seats = 1;
+        t->capacity = 1;
+        t->precheck_probe = (Datum)0;
+    }
+    return n;
+}
+
+// Matches rows RETURNING (ctid, worker) to the targets by worker name.
+void match_returned(const AdmitTarget* targets, int n, ItemPointer tids) {
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull;
+        ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+        for (int i = 0; i < n; ++i)
+            if (VARSIZE_ANY_EXHDR(worker) == VARSIZE_ANY_EXHDR(targets[i].key) &&
+                memcmp(VARDATA_ANY(worker), VARDATA_ANY(targets[i].key), VARSIZE_ANY_EXHDR(worker)) == 0)
+                tids[i] = *tid;
+    }
+}
+
+void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids) {
+    Datum v[2] = {Int64GetDatum(booking_id), during};
+    run_latest(plan(PLAN_ASSIGN_MOVE), v, NULL, 0);
+    match_returned(targets, n, tids);
+}
+
+void release_assignments(int64 booking_id) {
+    Datum v[1] = {Int64GetDatum(booking_id)};
+    bool was = internal_write;
+    internal_write = true;
+    run_latest(plan(PLAN_ASSIGN_RELEASE), v, NULL, 0);
+    internal_write = was;
+}
+
+void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r) {
+    ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
+                    errmsg("worker \"%s\" is already assigned to booking %s, which overlaps %s",
+                           text_to_cstring(t->key), id_list(r->conflict_ids, r->n_conflicts), range_text(t->during)),
+                    errdetail("Conflicting bookings: %s.", id_list(r->conflict_ids, r->n_conflicts)),
+                    errhint("A worker cannot be on two active bookings whose ranges overlap.")));
+    pg_unreachable();
+}
+
+}  // namespace sgpg

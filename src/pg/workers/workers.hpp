@@ -1,0 +1,24 @@
+// Worker assignments (contract §3): what workers/ shares with bookings/
+// (a booking's workers move and are released with it).
+#pragma once
+
+#include "bookings/bookings.hpp"
+
+namespace sgpg {
+
+// --- worker assignments (workers.cpp) --------------------------------------
+void open_assignment(GuardedRels* rels, LOCKMODE mode);
+// A worker's active assignments on active bookings (occupant id = booking id).
+void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe, bool has_probe,
+                              ItemPointer exclude, Occupants* out);
+// Admission targets for the booking's active workers over `during`
+// (SPI connected); *workers receives their names. Returns how many.
+int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out);
+int count_active_workers(int64 booking_id);
+// Moves the booking's active assignments to `during`; tids[i] receives the
+// new row of targets[i] (matched by worker).
+void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids);
+void release_assignments(int64 booking_id);
+[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r);
+
+}  // namespace sgpg
