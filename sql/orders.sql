@@ -269,6 +269,7 @@ SELECT has_table_privilege('public', 'slotguard.orders', 'SELECT') AS public_sel
 SELECT 'slotguard.orders'::regclass = ANY (extconfig) AS dumped FROM pg_extension WHERE extname = 'slotguard';
 -- An ordinary role claims through the API, but cannot touch the table.
 CREATE ROLE regress_ord_driver;
+SELECT slotguard.grant_access('regress_ord_driver');
 SET ROLE regress_ord_driver;
 SET search_path = pg_temp, public;  -- nothing a caller puts first can shadow what the functions use
 SELECT key, claimant FROM slotguard.claim_order('ord:n-f', 'driver-f');
@@ -278,6 +279,7 @@ SELECT pg_temp.ord_try($$SELECT slotguard.complete_order('ord:n-f', 'driver-g')$
 SELECT key, status, claimant FROM slotguard.complete_order('ord:n-f', 'driver-f');
 RESET ROLE;
 RESET search_path;
+SELECT slotguard.revoke_access('regress_ord_driver');
 DROP ROLE regress_ord_driver;
 
 -- ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
--- Privileges (API.md §8): USAGE on the schema and EXECUTE on the API are
--- granted to PUBLIC; the tables are neither readable nor writable by
--- others; the functions run as their owner with search_path pinned, so a
--- caller's objects never shadow what they use.
+-- Privileges (API.md §8): a fresh install grants PUBLIC nothing (1.2);
+-- slotguard.grant_access(role[, admin]) grants a role the API; the tables
+-- are neither readable nor writable by others; the functions run as their
+-- owner with search_path pinned, so a caller's objects never shadow what
+-- they use.
 SET client_min_messages = warning;
 SET TIME ZONE 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -27,7 +28,45 @@ DROP ROLE IF EXISTS regress_sg_app;  -- left over by an interrupted run
 CREATE ROLE regress_sg_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
 
 -- ---------------------------------------------------------------------------
--- What PUBLIC is granted.
+-- Secure by default: a fresh install grants PUBLIC nothing, not even USAGE
+-- on the schema, so a plain role gets 42501 from every function.
+-- ---------------------------------------------------------------------------
+SELECT has_schema_privilege('public', 'slotguard', 'USAGE') AS public_usage;
+SELECT count(*) AS public_executable
+FROM pg_proc p
+WHERE p.pronamespace = 'slotguard'::regnamespace
+  AND has_function_privilege('public', p.oid, 'EXECUTE');
+SELECT c.relname AS public_readable
+FROM pg_class c
+WHERE c.relnamespace = 'slotguard'::regnamespace AND has_table_privilege('public', c.oid, 'SELECT');
+SET ROLE regress_sg_app;
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.book_slot('priv:room', '[2030-11-01 10:00+00,2030-11-01 11:00+00)')$$);
+SELECT pg_temp.sqlstate_of($$SELECT * FROM slotguard.free_slots('priv:room', '[2030-11-01 09:00+00,2030-11-01 12:00+00)', '1 hour')$$);
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.grant_access('regress_sg_app', admin => true)$$);
+RESET ROLE;
+-- grant_access: NULL arguments are 22004; only the extension's owner runs it.
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.grant_access(NULL)$$);
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.grant_access('regress_sg_app', NULL)$$);
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.grant_access('regress_sg_no_such_role')$$) LIKE '42704:%' AS unknown_role;
+-- The application's functions, not the administrator's.
+SELECT slotguard.grant_access('regress_sg_app');
+SET ROLE regress_sg_app;
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.upsert_resource('priv:room', 2)$$);
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.protect('pg_catalog.pg_class', 'relname', 'NULL')$$);
+RESET ROLE;
+-- Every function of the schema is either granted by grant_access or
+-- internal (never granted); a new function must be classified here.
+SELECT p.oid::regprocedure AS function,
+       CASE WHEN p.oid = ANY (slotguard.access_functions(false)) THEN 'application'
+            WHEN p.oid = ANY (slotguard.access_functions(true)) THEN 'admin'
+            ELSE 'internal' END AS granted_as
+FROM pg_proc p
+WHERE p.pronamespace = 'slotguard'::regnamespace
+ORDER BY granted_as, function::text;
+SELECT slotguard.grant_access('regress_sg_app', admin => true);
+
+-- ---------------------------------------------------------------------------
+-- What grant_access gives.
 -- ---------------------------------------------------------------------------
 SELECT has_schema_privilege('regress_sg_app', 'slotguard', 'USAGE') AS usage,
        has_schema_privilege('regress_sg_app', 'slotguard', 'CREATE') AS "create";
@@ -169,5 +208,11 @@ SELECT key, capacity, kind, metadata FROM slotguard.resource WHERE key LIKE 'pri
 DROP SCHEMA regress_sg_evil CASCADE;
 DELETE FROM slotguard.booking WHERE resource_key LIKE 'priv:%';
 DELETE FROM slotguard.resource WHERE key LIKE 'priv:%';
+-- revoke_access takes it all back.
+SELECT slotguard.revoke_access('regress_sg_app');
+SELECT has_schema_privilege('regress_sg_app', 'slotguard', 'USAGE') AS usage,
+       count(*) FILTER (WHERE has_function_privilege('regress_sg_app', p.oid, 'EXECUTE')) AS executable
+FROM pg_proc p WHERE p.pronamespace = 'slotguard'::regnamespace;
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.revoke_access(NULL)$$);
 DROP ROLE regress_sg_app;
 SELECT setval('slotguard.booking_id_seq', last_value, is_called) IS NOT NULL AS restored FROM priv_saved_seq;

@@ -321,6 +321,9 @@ DROP ROLE IF EXISTS regress_pt_owner;
 DROP ROLE IF EXISTS regress_pt_writer;
 CREATE ROLE regress_pt_owner;
 CREATE ROLE regress_pt_writer;
+-- Both may call protect() (admin access): only ownership of the table decides.
+SELECT slotguard.grant_access('regress_pt_owner', admin => true);
+SELECT slotguard.grant_access('regress_pt_writer', admin => true);
 CREATE SCHEMA pt_owned AUTHORIZATION regress_pt_owner;
 CREATE SCHEMA pt_evil AUTHORIZATION regress_pt_writer;
 SET ROLE regress_pt_owner;
@@ -382,6 +385,7 @@ DROP TYPE "BookingType", "BookingStatus";
 DROP SCHEMA "Clinic Ops";
 DROP SCHEMA pt_owned CASCADE;
 DROP SCHEMA pt_evil CASCADE;
+SELECT slotguard.revoke_access('regress_pt_owner'), slotguard.revoke_access('regress_pt_writer');
 DROP ROLE regress_pt_owner;
 DROP ROLE regress_pt_writer;
 SELECT (SELECT count(*) FROM slotguard.guard) AS guards, (SELECT count(*) FROM slotguard.guard_entry) AS entries;

@@ -57,7 +57,7 @@ SELECT ids_route_here FROM slotguard.shard_info();
 SELECT id % 4 AS low_bits FROM slotguard.book_slot('shards:room', '[2030-01-02 12:00Z, 2030-01-02 13:00Z)');
 ROLLBACK;
 
--- Only the owner configures shards; anyone may read shard_info and tenant_of.
+-- Only the owner configures shards; shard_info and tenant_of come with grant_access (1.2: PUBLIC gets nothing).
 SELECT has_function_privilege('public', 'slotguard.configure_shard(int, int)', 'EXECUTE') AS public_configures,
        has_function_privilege('public', 'slotguard.shard_info()', 'EXECUTE') AS public_reads_info,
        has_function_privilege('public', 'slotguard.tenant_of(text)', 'EXECUTE') AS public_tenant_of;

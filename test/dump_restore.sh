@@ -19,6 +19,9 @@ SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 
 SELECT id FROM slotguard.book_slot('room', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', hold => '1 day');
 SELECT status FROM slotguard.cancel_booking(3);
 SELECT worker FROM slotguard.assign_workers(1, '{bob,cy}');
+DROP ROLE IF EXISTS dump_app;
+CREATE ROLE dump_app;
+SELECT slotguard.grant_access('dump_app');
 SQL
 
 snapshot() {  # every row of every slotguard table, as text
@@ -60,6 +63,10 @@ state=$(cluster_psql -d dst -At -c "
 [[ "$state" == *23P01* ]] || fail "double-assigning bob after restore was not refused: $state"
 again=$(cluster_psql -d dst -At -c "SELECT id FROM slotguard.book_slot('zz-class', '[2030-01-01 10:00+00,2030-01-01 11:00+00)', idempotency_key => 'k1')")
 [[ "$again" == 2 ]] || fail "idempotency key k1 returned booking $again, expected 2"
+
+# The grants survive: grant_access's role still has the API, PUBLIC still nothing.
+grants=$(cluster_psql -d dst -At -c "SELECT has_function_privilege('dump_app', 'slotguard.cancel_booking(bigint)', 'EXECUTE'), has_schema_privilege('dump_app', 'slotguard', 'USAGE'), has_function_privilege('public', 'slotguard.cancel_booking(bigint)', 'EXECUTE')")
+[[ $grants == 't|t|f' ]] || fail "grants after restore: $grants, expected t|t|f"
 
 # A shard (docs/scale-out.md): the dump keeps shard_config and the id
 # sequence's position but not its step; configure_shard again mends it.

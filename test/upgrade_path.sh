@@ -53,6 +53,23 @@ cluster_psql -d upgraded -c "SET client_min_messages = warning" -c "CREATE EXTEN
 installed=$(cluster_psql -d upgraded -At -c "SELECT extversion FROM pg_extension WHERE extname = 'slotguard'")
 [[ "$installed" == "$current" ]] || fail "1.0 updated to $installed, not to the current $current: an upgrade script is missing"
 
+# An update keeps the grants that existed (1.0 and 1.1 granted the API to
+# PUBLIC); a fresh install grants PUBLIC nothing (control/fresh_install.sql).
+kept=$(cluster_psql -d upgraded -At -c "SELECT has_function_privilege('public', 'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)', 'EXECUTE') AND has_schema_privilege('public', 'slotguard', 'USAGE')")
+[[ $kept == t ]] || fail "the update took PUBLIC's grants away"
+fresh_public=$(cluster_psql -d fresh -At -c "SELECT count(*) FROM pg_proc WHERE pronamespace = 'slotguard'::regnamespace AND has_function_privilege('public', oid, 'EXECUTE')")
+[[ $fresh_public == 0 ]] || fail "a fresh install grants PUBLIC $fresh_public functions"
+cluster_psql -c "CREATE DATABASE from11"
+cluster_psql -d from11 -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard VERSION '1.1' CASCADE" \
+    -c "CREATE ROLE upgrade_app" -c "REVOKE EXECUTE ON FUNCTION slotguard.cancel_booking(bigint) FROM PUBLIC" \
+    -c "GRANT EXECUTE ON FUNCTION slotguard.cancel_booking(bigint) TO upgrade_app" -c "ALTER EXTENSION slotguard UPDATE"
+grants=$(cluster_psql -d from11 -At -c "SELECT has_function_privilege('upgrade_app', 'slotguard.cancel_booking(bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.cancel_booking(bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)', 'EXECUTE')")
+cluster_psql -d from11 -c "DROP EXTENSION slotguard" -c "DROP ROLE upgrade_app"
+[[ $grants == 't|f|t' ]] || fail "1.1 -> $current changed the grants an installation had ($grants, want t|f|t)"
+echo "upgrade_path: an update keeps the grants it finds; a fresh install grants PUBLIC nothing"
+
+# Apart from those grants, the objects must be the same.
+cluster_psql -d upgraded -f control/fresh_install.sql
 a=$(catalog fresh)
 b=$(catalog upgraded)
 [[ $(wc -l <<<"$a") -gt 20 ]] || fail "the catalog listing is suspiciously short"
