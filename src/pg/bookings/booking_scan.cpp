@@ -36,9 +36,12 @@ void open_booking(BookingRels* rels, LOCKMODE mode) {
     rels->index = index_open(slotguard_relation("booking_hash_blocked_idx"), mode);
 }
 
-void close_rels(GuardedRels* rels, LOCKMODE mode) {
-    index_close(rels->index, mode);
-    table_close(rels->heap, mode);
+void close_rels(GuardedRels* rels, LOCKMODE) {
+    // The locks stay until the transaction ends, as the executor keeps them:
+    // a written table released early could be rewritten (ALTER COLUMN TYPE,
+    // pg_repack) or truncated before our rows are committed, losing them.
+    index_close(rels->index, NoLock);
+    table_close(rels->heap, NoLock);
 }
 
 void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,

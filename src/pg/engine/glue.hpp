@@ -119,6 +119,9 @@ bool spec_row_insert(SpecRow* s, HeapTuple tuple, uint32 token, Oid arbiter, Ite
 // Confirms (keep) or kills the row last inserted.
 void spec_row_decide(SpecRow* s, bool keep);
 void spec_row_close(SpecRow* s);
+// ExecCloseIndices, but the indexes' RowExclusiveLocks stay until the
+// transaction ends, as the executor keeps the locks of what it wrote.
+void close_indices_keep_locks(ResultRelInfo* rri);
 
 // --- admission (admission.cpp) ---------------------------------------------
 // Reads the occupants competing with a row of `key` whose range overlaps probe.

@@ -69,9 +69,15 @@ void spec_row_decide(SpecRow* s, bool keep) {
     table_tuple_complete_speculative(s->rel, s->slot, 0, keep);
 }
 
+void close_indices_keep_locks(ResultRelInfo* rri) {
+    for (int i = 0; i < rri->ri_NumIndices; ++i)
+        if (rri->ri_IndexRelationDescs[i] != NULL) index_close(rri->ri_IndexRelationDescs[i], NoLock);
+    rri->ri_NumIndices = 0;
+}
+
 void spec_row_close(SpecRow* s) {
     ExecDropSingleTupleTableSlot(s->slot);
-    ExecCloseIndices(s->rri);
+    close_indices_keep_locks(s->rri);
     FreeExecutorState(s->estate);
 }
 

@@ -454,7 +454,7 @@ TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, Tupl
     ExecOpenIndices(rri, false);
     List* recheck = ExecInsertIndexTuples(rri, fresh, estate, true, false, NULL, NIL);
     list_free(recheck);
-    ExecCloseIndices(rri);
+    close_indices_keep_locks(rri);
     FreeExecutorState(estate);
     return TM_Ok;
 }
