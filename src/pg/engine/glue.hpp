@@ -88,6 +88,10 @@ void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe,
 // (F_TEXTEQ, F_INT8EQ, ...); range_first puts the range key first.
 void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
                    bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg);
+// The same scan with an MVCC snapshot (a reader's): only the rows it sees,
+// none of them pending.
+void snapshot_scan_eq(const GuardedRels* rels, Snapshot snap, Datum key, RegProcedure key_eq, bool range_first,
+                      Datum probe, bool has_probe, DirtyVisitor visit, void* arg);
 // The 64-bit hash of a key that the GiST indexes of bookings and guard
 // entries hold instead of the key text (entry_hash.cpp).
 int64 entry_hash(text* key);
