@@ -88,6 +88,10 @@ struct LockedBooking {
 };
 // Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown.
 LockedBooking lock_booking(FunctionCallInfo fcinfo);
+// The same after taking the booking's resource lock in share mode (read
+// its key without locking, lock the resource, lock the row, re-check the
+// key): the lock order of docs/concurrency.md, for calls that need both.
+LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo);
 bool hold_expired(const LockedBooking* b);
 [[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
 

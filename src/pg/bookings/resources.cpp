@@ -107,6 +107,9 @@ ResourceInfo read_resource(text* key, bool create_if_missing) {
     ResourceInfo info;
     if (find_resource(key, &info)) return info;
     if (create_if_missing && auto_create_resources) {
+        // The resource lock before the resource row, as upsert_resource
+        // takes them (docs/concurrency.md, "Lock order").
+        lock_resource(key, ShareLock);
         Datum args[1] = {PointerGetDatum(key)};
         if (SPI_execute_plan(plan(PLAN_RESOURCE_CREATE), args, NULL, false, 0) < 0)
             elog(ERROR, "slotguard: could not create resource");
