@@ -109,11 +109,24 @@ struct SpecRow {
     ResultRelInfo* rri;
     TupleTableSlot* slot;
 };
-// What a direct write may leave out: no enabled trigger for `event`
-// (TRIGGER_TYPE_INSERT, ...) other than the named ones; no CHECK constraint
-// other than the named ones.
+// What a direct write may leave out (docs/concurrency.md, "What the direct
+// writes do not do"): no enabled trigger for `event` (TRIGGER_TYPE_INSERT,
+// ...) other than the named ones; a plain table (not a partition, no rule,
+// no row-level security, no column of a domain type); the named columns of
+// exactly these types; no CHECK constraint but the expected ones, each by
+// name and definition (as deparsed with search_path = pg_catalog).
 bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names, int n);
-bool only_named_checks(TupleConstr* c, const char* const* names, int n);
+bool plain_table(Relation rel);
+struct ColumnType {
+    const char* name;
+    Oid type;
+};
+bool columns_typed(TupleDesc desc, const ColumnType* cols, int n);
+struct ExpectedCheck {
+    const char* name;
+    const char* expr;
+};
+bool only_expected_checks(Relation rel, const ExpectedCheck* checks, int n);
 // Opens the table's indexes for writing.
 void spec_row_open(SpecRow* s, Relation rel);
 // Inserts `tuple` with a speculative token, and its index entries; tid is
