@@ -4,7 +4,7 @@
 -- rule on the table, a CHECK constraint redefined under an expected name,
 -- and domain-typed columns (a domain's NOT NULL or CHECK). Each case below
 -- shows the SQL path ran and honoured it (docs/concurrency.md, "What the
--- direct writes do not do").
+-- direct writes do and do not do").
 SET client_min_messages = warning;
 SET TIME ZONE 'UTC';
 SET DateStyle = 'ISO, YMD';
