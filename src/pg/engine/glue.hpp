@@ -110,7 +110,7 @@ struct SpecRow {
     TupleTableSlot* slot;
 };
 // What a direct write may leave out (docs/concurrency.md, "What the direct
-// writes do not do"): no enabled trigger for `event` (TRIGGER_TYPE_INSERT,
+// writes do and do not do"): no enabled trigger for `event` (TRIGGER_TYPE_INSERT,
 // ...) other than the named ones; a plain table (not a partition, no rule,
 // no row-level security, no column of a domain type); the named columns of
 // exactly these types; no CHECK constraint but the expected ones, each by
