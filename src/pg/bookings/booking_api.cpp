@@ -291,6 +291,28 @@ LockedBooking lock_booking(FunctionCallInfo fcinfo) {
     return b;
 }
 
+LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo) {
+    require_arg(fcinfo, 0, "booking_id");
+    // The booking's resource, read without locking the row; then the
+    // resource lock, then the row lock, as upsert_resource takes them.
+    Datum v[1] = {Int64GetDatum(PG_GETARG_INT64(0))};
+    run_latest(plan(PLAN_BOOKING_RESOURCE), v, NULL, 1);
+    text* locked = NULL;
+    if (SPI_processed == 1) {
+        bool isnull;
+        Datum k = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        if (!isnull) {
+            locked = DatumGetTextPCopy(k);
+            lock_resource(locked, ShareLock);
+        }
+    }
+    LockedBooking b = lock_booking(fcinfo);
+    // The key changed meanwhile (only a direct UPDATE of the table does
+    // that): the booking's resource is the one to hold.
+    if (locked == NULL || !same_text(locked, b.key)) lock_resource(b.key, ShareLock);
+    return b;
+}
+
 bool hold_expired(const LockedBooking* b) {
     return strcmp(b->status, "held") == 0 && b->has_expiry && b->expires <= GetCurrentTransactionStartTimestamp();
 }
@@ -414,7 +436,7 @@ static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* a
 
 extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
     SPI_connect();
-    LockedBooking b = lock_booking(fcinfo);
+    LockedBooking b = lock_resource_then_booking(fcinfo);
     Datum row = b.row;
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (strcmp(b.status, "held") == 0) {
@@ -441,7 +463,7 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     require_arg(fcinfo, 1, "during");
     TsRange during = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "during");
     SPI_connect();
-    LockedBooking b = lock_booking(fcinfo);
+    LockedBooking b = lock_resource_then_booking(fcinfo);
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
     BookingUpdate u = {&b, PLAN_BOOKING_MOVE, 0, 0, NULL, 0, true};

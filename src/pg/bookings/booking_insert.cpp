@@ -6,11 +6,13 @@
 //   * CHECK constraints (re-read from the catalog text each statement): the
 //     API builds rows that satisfy the install script's constraints (seats
 //     >= 1, status held/confirmed, a hold has an expiry), so they are only
-//     verified to be exactly those; anything else sends the call to SPI;
+//     verified to be exactly those, by name and definition; anything else
+//     sends the call to SPI;
 //   * the booking_guard triggers: they skip API writes anyway; any other
-//     enabled INSERT trigger, row-level security or a stored generated
-//     column other than resource_hash (computed here, as the column's
-//     expression does) also sends the call to SPI.
+//     enabled INSERT trigger, a rule, row-level security, a column of a
+//     domain type, a column of another type than the API's, or a stored
+//     generated column other than resource_hash (computed here, as the
+//     column's expression does) also sends the call to SPI.
 // Column defaults (id, created_at, updated_at, ...) are the table's own,
 // evaluated per row, so a changed default is honoured.
 #include "bookings/bookings.hpp"
@@ -46,7 +48,21 @@ void invalidate_shape(Datum, Oid relid) {
     if (relid == InvalidOid || relid == shape.relid) shape.valid = false;
 }
 
-const char* const known_checks[] = {"booking_seats_check", "booking_status_check", "booking_held_has_expiry"};
+// The install script's CHECK constraints, which the API's rows satisfy by
+// construction: by name and definition, so one redefined under the same
+// name sends the call to SPI.
+const ExpectedCheck known_checks[] = {
+    {"booking_seats_check", "(seats >= 1)"},
+    {"booking_status_check", "(status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text]))"},
+    {"booking_held_has_expiry", "((status <> 'held'::text) OR (hold_expires_at IS NOT NULL))"},
+};
+// The columns the API sets, and the types of the values it puts in them.
+const ColumnType api_columns[] = {
+    {"id", INT8OID},           {"resource_key", TEXTOID},      {"during", TSTZRANGEOID},
+    {"seats", INT4OID},        {"status", TEXTOID},            {"holder", TEXTOID},
+    {"idempotency_key", TEXTOID}, {"hold_expires_at", TIMESTAMPTZOID}, {"metadata", JSONBOID},
+    {"blocked", TSTZRANGEOID}, {"resource_hash", INT8OID},
+};
 const char* const guard_triggers[] = {"booking_guard_before", "booking_guard_after"};
 
 // The one stored generated column the direct path computes itself:
@@ -85,9 +101,9 @@ void build_shape(Relation rel) {
     shape.c_metadata = column_of(desc, "metadata");
     shape.c_blocked = column_of(desc, "blocked");
     shape.c_hash = column_of(desc, "resource_hash");
-    shape.usable = !rel->rd_rel->relrowsecurity &&
+    shape.usable = plain_table(rel) && columns_typed(desc, api_columns, lengthof(api_columns)) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
-                   only_named_checks(desc->constr, known_checks, lengthof(known_checks)) && only_known_generated(desc);
+                   only_expected_checks(rel, known_checks, lengthof(known_checks)) && only_known_generated(desc);
 
     MemoryContext old = MemoryContextSwitchTo(shape.cxt);
     shape.defaults = (Expr**)palloc0(sizeof(Expr*) * shape.natts);

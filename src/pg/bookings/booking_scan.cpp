@@ -36,13 +36,19 @@ void open_booking(BookingRels* rels, LOCKMODE mode) {
     rels->index = index_open(slotguard_relation("booking_hash_blocked_idx"), mode);
 }
 
-void close_rels(GuardedRels* rels, LOCKMODE mode) {
-    index_close(rels->index, mode);
-    table_close(rels->heap, mode);
+void close_rels(GuardedRels* rels, LOCKMODE) {
+    // The locks stay until the transaction ends, as the executor keeps them:
+    // a written table released early could be rewritten (ALTER COLUMN TYPE,
+    // pg_repack) or truncated before our rows are committed, losing them.
+    index_close(rels->index, NoLock);
+    table_close(rels->heap, NoLock);
 }
 
-void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
-                       Occupants* out) {
+namespace {
+
+// snap NULL: the dirty scan of the checks; else what snap sees.
+void collect(const BookingRels* rels, Snapshot snap, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+             Occupants* out) {
     TupleDesc desc = RelationGetDescr(rels->heap);
     BookingVisit v;
     v.c_id = column_of(desc, "id");
@@ -60,8 +66,23 @@ void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has
     // The index holds resource_hash; the statistics that tell whether this
     // resource holds a large share of the rows are resource_key's.
     bool range_first = has_probe && key_is_common(rels->heap, v.c_key, key);
-    dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe, exclude,
-                  visit_booking, &v);
+    if (snap == NULL)
+        dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe, exclude,
+                      visit_booking, &v);
+    else
+        snapshot_scan_eq(rels, snap, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe,
+                         visit_booking, &v);
+}
+
+}  // namespace
+
+void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
+                       Occupants* out) {
+    collect(rels, NULL, key, probe, has_probe, exclude, out);
+}
+
+void collect_visible_occupants(const BookingRels* rels, text* key, Datum probe, Occupants* out) {
+    collect(rels, GetActiveSnapshot(), key, probe, true, NULL, out);
 }
 
 }  // namespace sgpg

@@ -23,6 +23,8 @@ void lock_resource(text* key, LOCKMODE mode);
 ResourceInfo read_resource(text* key, bool create_if_missing);
 // Latest committed settings without creating or raising; false if unknown.
 bool find_resource(text* key, ResourceInfo* info);
+// The same with the caller's snapshot (GetActiveSnapshot), for reads.
+bool find_visible_resource(text* key, ResourceInfo* info);
 
 // --- the booking table (booking_scan.cpp) ---------------------------------
 void open_booking(BookingRels* rels, LOCKMODE mode);
@@ -31,6 +33,10 @@ inline void close_booking(BookingRels* rels, LOCKMODE mode) { close_rels(rels, m
 // them when has_probe is false); `exclude` (may be NULL) is skipped.
 void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                        Occupants* out);
+// The active bookings of `key` overlapping `probe` that the caller's
+// snapshot sees (GetActiveSnapshot): what a read-only query reports, with
+// no other session's uncommitted rows.
+void collect_visible_occupants(const BookingRels* rels, text* key, Datum probe, Occupants* out);
 
 // --- writing a new booking without SPI (booking_insert.cpp) ----------------
 struct BookingValues {
@@ -82,6 +88,10 @@ struct LockedBooking {
 };
 // Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown.
 LockedBooking lock_booking(FunctionCallInfo fcinfo);
+// The same after taking the booking's resource lock in share mode (read
+// its key without locking, lock the resource, lock the row, re-check the
+// key): the lock order of docs/concurrency.md, for calls that need both.
+LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo);
 bool hold_expired(const LockedBooking* b);
 [[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
 

@@ -87,6 +87,8 @@ const PlanSpec specs[PLAN_COUNT] = {
      {TEXTOID, TSTZRANGEOID}},
     // PLAN_BOOKING_DURING
     {"SELECT during FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
+    // PLAN_BOOKING_RESOURCE: read without locking, to take the resource lock first.
+    {"SELECT resource_key FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
 };
 
 SPIPlanPtr plans[PLAN_COUNT];

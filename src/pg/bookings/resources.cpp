@@ -58,11 +58,12 @@ bool fetch_by_hint(Relation heap, text* key, uint32 h, Snapshot snap, TupleTable
            memcmp(VARDATA_ANY(k), VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)) == 0;
 }
 
-// The resource's row read with the latest snapshot (cheaper than SPI on the
-// booking hot path): by its last known place, else by a primary-key probe.
-bool fetch_resource(text* key, ResourceInfo* info) {
+// The resource's row read with the latest snapshot, or `as_of` if given
+// (cheaper than SPI on the booking hot path): by its last known place, else
+// by a primary-key probe.
+bool fetch_resource(text* key, ResourceInfo* info, Snapshot as_of) {
     Relation heap = table_open(resource_oid("resource"), AccessShareLock);
-    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+    Snapshot snap = RegisterSnapshot(as_of != NULL ? as_of : GetLatestSnapshot());
     TupleTableSlot* slot = table_slot_create(heap, NULL);
     uint32 h = hash_any((const unsigned char*)VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
     bool found = fetch_by_hint(heap, key, h, snap, slot);
@@ -94,13 +95,21 @@ bool fetch_resource(text* key, ResourceInfo* info) {
 
 bool find_resource(text* key, ResourceInfo* info) {
     *info = ResourceInfo{false, 1, 0, 0};
-    return fetch_resource(key, info);
+    return fetch_resource(key, info, NULL);
+}
+
+bool find_visible_resource(text* key, ResourceInfo* info) {
+    *info = ResourceInfo{false, 1, 0, 0};
+    return fetch_resource(key, info, GetActiveSnapshot());
 }
 
 ResourceInfo read_resource(text* key, bool create_if_missing) {
     ResourceInfo info;
     if (find_resource(key, &info)) return info;
     if (create_if_missing && auto_create_resources) {
+        // The resource lock before the resource row, as upsert_resource
+        // takes them (docs/concurrency.md, "Lock order").
+        lock_resource(key, ShareLock);
         Datum args[1] = {PointerGetDatum(key)};
         if (SPI_execute_plan(plan(PLAN_RESOURCE_CREATE), args, NULL, false, 0) < 0)
             elog(ERROR, "slotguard: could not create resource");

@@ -19,12 +19,16 @@ int64 positive_interval(FunctionCallInfo fcinfo, int argno, const char* name) {
     return us;
 }
 
-// Resource settings for a read: an unknown resource is all free when it
-// would be created on first booking, else P0002.
+// Resource settings for a read, as the caller's snapshot sees them: an
+// unknown resource is all free when it would be created on first booking,
+// else P0002.
 ResourceInfo resource_for_read(text* key) {
     ResourceInfo info;
-    if (find_resource(key, &info) || auto_create_resources) return info;
-    return read_resource(key, false);  // raises P0002
+    if (find_visible_resource(key, &info) || auto_create_resources) return info;
+    ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("resource \"%s\" does not exist", text_to_cstring(key)),
+                    errhint("Create it with slotguard.upsert_resource(), or turn on "
+                            "slotguard.auto_create_resources.")));
+    pg_unreachable();
 }
 
 void collect_window(text* key, const TsRange& search, const ResourceInfo& res, Occupants* occ) {
@@ -32,7 +36,9 @@ void collect_window(text* key, const TsRange& search, const ResourceInfo& res, O
     open_booking(&rels, AccessShareLock);
     // Occupants whose blocked range can touch a slot's blocked range.
     TsRange probe = widen_range(search, res.before_us, res.after_us);
-    collect_occupants(&rels, key, range_datum(probe), true, NULL, occ);
+    // What the caller's snapshot sees, as for any STABLE query: never
+    // another session's uncommitted bookings.
+    collect_visible_occupants(&rels, key, range_datum(probe), occ);
     close_booking(&rels, AccessShareLock);
 }
 
@@ -103,7 +109,7 @@ extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
     BookingRels rels;
     open_booking(&rels, AccessShareLock);
     Occupants occ;
-    collect_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), true, NULL, &occ);
+    collect_visible_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), &occ);
     close_booking(&rels, AccessShareLock);
     sg::LoadSegment* segs = (sg::LoadSegment*)palloc(sizeof(sg::LoadSegment) * (2 * occ.n + 1));
     int n_segs = 0;

@@ -149,8 +149,12 @@ void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe,
     dirty_scan_eq(rels, PointerGetDatum(key), F_TEXTEQ, range_first, probe, has_probe, exclude, visit, arg);
 }
 
-void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
-                   bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg) {
+namespace {
+
+// The scan of dirty_scan_eq with `snap` (an MVCC snapshot) or, when snap is
+// NULL, a dirty snapshot.
+void scan_eq(const GuardedRels* rels, Snapshot snap, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
+             bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg) {
     Relation idx = rels->index;
     ScanKeyData keys[2];
     int nkeys = 0;
@@ -166,20 +170,37 @@ void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool
 
     SnapshotData dirty;
     InitDirtySnapshot(dirty);
-    IndexScanDesc scan = index_beginscan(rels->heap, idx, &dirty, nkeys, 0);
+    IndexScanDesc scan = index_beginscan(rels->heap, idx, snap != NULL ? snap : &dirty, nkeys, 0);
     index_rescan(scan, keys, nkeys, NULL, 0);
     TupleTableSlot* slot = table_slot_create(rels->heap, NULL);
     while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
         // The dirty snapshot reports the in-progress inserter (xmin) or
-        // deleter (xmax) of the tuple just fetched.
-        TransactionId pending = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-        uint32 token = TransactionIdIsValid(dirty.xmin) ? dirty.speculativeToken : 0;
+        // deleter (xmax) of the tuple just fetched; an MVCC snapshot's rows
+        // are simply there.
+        TransactionId pending = InvalidTransactionId;
+        uint32 token = 0;
+        if (snap == NULL) {
+            pending = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+            token = TransactionIdIsValid(dirty.xmin) ? dirty.speculativeToken : 0;
+        }
         if (exclude != NULL && ItemPointerEquals(&slot->tts_tid, exclude)) continue;
         visit(arg, slot, pending, token);
         CHECK_FOR_INTERRUPTS();
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
+}
+
+}  // namespace
+
+void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
+                   bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg) {
+    scan_eq(rels, NULL, key, key_eq, range_first, probe, has_probe, exclude, visit, arg);
+}
+
+void snapshot_scan_eq(const GuardedRels* rels, Snapshot snap, Datum key, RegProcedure key_eq, bool range_first,
+                      Datum probe, bool has_probe, DirtyVisitor visit, void* arg) {
+    scan_eq(rels, snap, key, key_eq, range_first, probe, has_probe, NULL, visit, arg);
 }
 
 void append_occupant(Occupants* out, const sg::Occupant& o) {

@@ -88,6 +88,10 @@ void dirty_scan(const GuardedRels* rels, text* key, Datum probe, bool has_probe,
 // (F_TEXTEQ, F_INT8EQ, ...); range_first puts the range key first.
 void dirty_scan_eq(const GuardedRels* rels, Datum key, RegProcedure key_eq, bool range_first, Datum probe,
                    bool has_probe, ItemPointer exclude, DirtyVisitor visit, void* arg);
+// The same scan with an MVCC snapshot (a reader's): only the rows it sees,
+// none of them pending.
+void snapshot_scan_eq(const GuardedRels* rels, Snapshot snap, Datum key, RegProcedure key_eq, bool range_first,
+                      Datum probe, bool has_probe, DirtyVisitor visit, void* arg);
 // The 64-bit hash of a key that the GiST indexes of bookings and guard
 // entries hold instead of the key text (entry_hash.cpp).
 int64 entry_hash(text* key);
@@ -105,11 +109,24 @@ struct SpecRow {
     ResultRelInfo* rri;
     TupleTableSlot* slot;
 };
-// What a direct write may leave out: no enabled trigger for `event`
-// (TRIGGER_TYPE_INSERT, ...) other than the named ones; no CHECK constraint
-// other than the named ones.
+// What a direct write may leave out (docs/concurrency.md, "What the direct
+// writes do and do not do"): no enabled trigger for `event` (TRIGGER_TYPE_INSERT,
+// ...) other than the named ones; a plain table (not a partition, no rule,
+// no row-level security, no column of a domain type); the named columns of
+// exactly these types; no CHECK constraint but the expected ones, each by
+// name and definition (as deparsed with search_path = pg_catalog).
 bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names, int n);
-bool only_named_checks(TupleConstr* c, const char* const* names, int n);
+bool plain_table(Relation rel);
+struct ColumnType {
+    const char* name;
+    Oid type;
+};
+bool columns_typed(TupleDesc desc, const ColumnType* cols, int n);
+struct ExpectedCheck {
+    const char* name;
+    const char* expr;
+};
+bool only_expected_checks(Relation rel, const ExpectedCheck* checks, int n);
 // Opens the table's indexes for writing.
 void spec_row_open(SpecRow* s, Relation rel);
 // Inserts `tuple` with a speculative token, and its index entries; tid is
@@ -119,6 +136,9 @@ bool spec_row_insert(SpecRow* s, HeapTuple tuple, uint32 token, Oid arbiter, Ite
 // Confirms (keep) or kills the row last inserted.
 void spec_row_decide(SpecRow* s, bool keep);
 void spec_row_close(SpecRow* s);
+// ExecCloseIndices, but the indexes' RowExclusiveLocks stay until the
+// transaction ends, as the executor keeps the locks of what it wrote.
+void close_indices_keep_locks(ResultRelInfo* rri);
 
 // --- admission (admission.cpp) ---------------------------------------------
 // Reads the occupants competing with a row of `key` whose range overlaps probe.

@@ -8,7 +8,11 @@
 
 extern "C" {
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/ruleutils.h"
 }
 
 namespace sgpg {
@@ -30,10 +34,56 @@ bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names,
     return true;
 }
 
-bool only_named_checks(TupleConstr* c, const char* const* names, int n) {
-    for (int i = 0; c != NULL && i < c->num_check; ++i)
-        if (!named(c->check[i].ccname, names, n)) return false;
+bool plain_table(Relation rel) {
+    // A partition's INSERT checks the partition constraint; rules rewrite
+    // the statement (DO ALSO / INSTEAD); row-level security adds policies.
+    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition || rel->rd_rel->relrowsecurity ||
+        rel->rd_rel->relhasrules || rel->rd_rules != NULL)
+        return false;
+    // A domain column's constraints (NOT NULL or CHECK, current ones: ALTER
+    // DOMAIN sends no relcache invalidation) are checked by the statement's
+    // coercions, also of a column it leaves NULL.
+    TupleDesc desc = RelationGetDescr(rel);
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        if (!a->attisdropped && get_typtype(a->atttypid) == TYPTYPE_DOMAIN) return false;
+    }
     return true;
+}
+
+bool columns_typed(TupleDesc desc, const ColumnType* cols, int n) {
+    for (int i = 0; i < n; ++i) {
+        bool found = false;
+        for (int j = 0; j < desc->natts && !found; ++j) {
+            Form_pg_attribute a = TupleDescAttr(desc, j);
+            if (a->attisdropped || strcmp(NameStr(a->attname), cols[i].name) != 0) continue;
+            if (a->atttypid != cols[i].type) return false;
+            found = true;
+        }
+        if (!found) return false;
+    }
+    return true;
+}
+
+bool only_expected_checks(Relation rel, const ExpectedCheck* checks, int n) {
+    TupleConstr* c = RelationGetDescr(rel)->constr;
+    if (c == NULL || c->num_check == 0) return true;
+    // Deparsed with only pg_catalog on the search_path, so an operator or
+    // function of another schema shows qualified and never matches.
+    int level = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+    List* context = deparse_context_for(RelationGetRelationName(rel), RelationGetRelid(rel));
+    bool ok = true;
+    for (int i = 0; ok && i < c->num_check; ++i) {
+        const ExpectedCheck* e = NULL;
+        for (int j = 0; j < n && e == NULL; ++j)
+            if (strcmp(c->check[i].ccname, checks[j].name) == 0) e = &checks[j];
+        ok = e != NULL &&
+             strcmp(deparse_expression((Node*)stringToNode(c->check[i].ccbin), context, false, false), e->expr) == 0;
+    }
+    AtEOXact_GUC(true, level);
+    return ok;
 }
 
 void spec_row_open(SpecRow* s, Relation rel) {
@@ -69,9 +119,15 @@ void spec_row_decide(SpecRow* s, bool keep) {
     table_tuple_complete_speculative(s->rel, s->slot, 0, keep);
 }
 
+void close_indices_keep_locks(ResultRelInfo* rri) {
+    for (int i = 0; i < rri->ri_NumIndices; ++i)
+        if (rri->ri_IndexRelationDescs[i] != NULL) index_close(rri->ri_IndexRelationDescs[i], NoLock);
+    rri->ri_NumIndices = 0;
+}
+
 void spec_row_close(SpecRow* s) {
     ExecDropSingleTupleTableSlot(s->slot);
-    ExecCloseIndices(s->rri);
+    close_indices_keep_locks(s->rri);
     FreeExecutorState(s->estate);
 }
 

@@ -4,8 +4,10 @@
 //
 // The table is the extension's own, so the row is formed here: the five
 // columns the trigger knows and entry_hash, computed as its generated
-// expression does. Anything else on the table (another column, trigger,
-// CHECK, row-level security) sends the write to SPI. So does an entry that
+// expression does. Anything else on the table (another column, a column of
+// another type, a trigger, a CHECK other than the install script's by name
+// and definition, a rule, row-level security, a domain) sends the write to
+// SPI. So does an entry that
 // already holds the row's key (a row deleted while the trigger was
 // disabled, or a concurrent writer of the same key): the primary key is
 // the arbiter, and SPI's upsert deals with it.
@@ -37,8 +39,10 @@ void invalidate_shape(Datum, Oid relid) {
 }
 
 // Only the install script's CHECK (seats >= 1), which the trigger has
-// already checked on the row (check_guard_row).
-const char* const known_checks[] = {"guard_entry_seats_check"};
+// already checked on the row (check_guard_row): by name and definition.
+const ExpectedCheck known_checks[] = {{"guard_entry_seats_check", "(seats >= 1)"}};
+const ColumnType columns[] = {{"guard_id", INT4OID}, {"row_key", TEXTOID},      {"entry_key", TEXTOID},
+                              {"blocked", TSTZRANGEOID}, {"seats", INT4OID}, {"entry_hash", INT8OID}};
 
 void build_shape(Relation rel) {
     if (!callback_registered) {
@@ -58,9 +62,10 @@ void build_shape(Relation rel) {
     for (int i = 0; i < desc->natts; ++i)
         if (!TupleDescAttr(desc, i)->attisdropped) ++live;
     shape.pk = RelationGetPrimaryKeyIndex(rel);
-    shape.usable = live == 6 && OidIsValid(shape.pk) && !rel->rd_rel->relrowsecurity &&
+    shape.usable = live == 6 && OidIsValid(shape.pk) && plain_table(rel) &&
+                   columns_typed(desc, columns, lengthof(columns)) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, NULL, 0) &&
-                   only_named_checks(desc->constr, known_checks, lengthof(known_checks));
+                   only_expected_checks(rel, known_checks, lengthof(known_checks));
     shape.valid = true;
 }
 

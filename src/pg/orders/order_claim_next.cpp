@@ -16,7 +16,8 @@
 // once per backend (and again after any relcache invalidation); anything an
 // UPDATE would do that this does not (user triggers, rules, row-level
 // security, CHECK constraints other than orders_rules, generated columns,
-// other index definitions) makes the caller run the SQL instead.
+// a column of a domain type, other index definitions) makes the caller run
+// the SQL instead.
 //
 // The same machinery writes claim_order / try_claim_order, release_order
 // and complete_order (ORDER_CLAIM, ORDER_RELEASE, ORDER_COMPLETE): each is
@@ -202,9 +203,7 @@ bool shape_usable(Relation rel) {
         return false;
     // Any UPDATE trigger that can fire (row or statement level, constraint
     // triggers of foreign keys or deferred uniqueness included) needs SQL.
-    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relispartition || rel->rd_rel->relrowsecurity ||
-        rel->rd_rel->relhasrules || rel->rd_rules != NULL ||
-        !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, NULL, 0) ||
+    if (!plain_table(rel) || !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, NULL, 0) ||
         (desc->constr != NULL && desc->constr->has_generated_stored) || !only_orders_rules(desc->constr))
         return false;
 
@@ -454,7 +453,7 @@ TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, Tupl
     ExecOpenIndices(rri, false);
     List* recheck = ExecInsertIndexTuples(rri, fresh, estate, true, false, NULL, NIL);
     list_free(recheck);
-    ExecCloseIndices(rri);
+    close_indices_keep_locks(rri);
     FreeExecutorState(estate);
     return TM_Ok;
 }

@@ -31,29 +31,48 @@ void close_lookup(BookingLookup* lk) {
     table_close(lk->heap, AccessShareLock);
 }
 
-// Does an assignment on booking `id` still hold its worker? Not when the
-// booking is cancelled or an expired hold. Read with a dirty snapshot, so a
-// pending change counts as not yet made.
-bool booking_holds_workers(BookingLookup* lk, int64 id) {
+// Does this version of a booking hold its workers? Not when it is
+// cancelled or an expired hold.
+bool version_holds(BookingLookup* lk) {
+    bool isnull;
+    char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
+    Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
+    if (strcmp(status, "cancelled") == 0) return false;
+    return !(strcmp(status, "held") == 0 && !isnull &&
+             DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp());
+}
+
+// Does an assignment on booking `id` (still) hold its worker? Read with a
+// dirty snapshot, every version of the row it returns: when a transaction
+// in progress is changing the booking (a confirm reviving an expired hold,
+// a cancel, a reschedule), the answer is not decided on either version
+// alone. Then *pending is that transaction (and *token its speculative
+// token, if the row is an undecided speculative insertion), and the
+// assignment holds if any version does: the caller counts it as pending,
+// so the admission waits for that outcome or backs out by the usual rules
+// (as check_exclusion_or_unique_constraint waits on a row in flux).
+bool booking_holds_workers(BookingLookup* lk, int64 id, TransactionId* pending, uint32* token) {
     ScanKeyData k;
     ScanKeyInit(&k, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
     SnapshotData dirty;
     InitDirtySnapshot(dirty);
     IndexScanDesc scan = index_beginscan(lk->heap, lk->pkey, &dirty, 1, 0);
     index_rescan(scan, &k, 1, NULL, 0);
-    bool holds = true;
-    if (index_getnext_slot(scan, ForwardScanDirection, lk->slot)) {
-        bool isnull;
-        char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
-        Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
-        if (strcmp(status, "cancelled") == 0)
-            holds = false;
-        else if (strcmp(status, "held") == 0 && !isnull &&
-                 DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp())
-            holds = false;
+    *pending = InvalidTransactionId;
+    *token = 0;
+    bool found = false, holds = false;
+    // A non-MVCC scan returns each version of a HOT chain in turn.
+    while (index_getnext_slot(scan, ForwardScanDirection, lk->slot)) {
+        found = true;
+        TransactionId changer = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+        if (TransactionIdIsValid(changer) && !TransactionIdIsValid(*pending)) {
+            *pending = changer;
+            *token = TransactionIdIsValid(dirty.xmin) ? dirty.speculativeToken : 0;
+        }
+        if (version_holds(lk)) holds = true;
     }
     index_endscan(scan);
-    return holds;
+    return holds || !found;
 }
 
 struct WorkerVisit {
@@ -67,9 +86,17 @@ void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending, ui
     bool isnull;
     sg::Occupant o;
     o.id = DatumGetInt64(slot_getattr(slot, v->c_booking, &isnull));
-    if (!booking_holds_workers(&v->lookup, o.id)) return;
+    TransactionId booking_pending;
+    uint32 booking_token;
+    if (!booking_holds_workers(&v->lookup, o.id, &booking_pending, &booking_token)) return;
     o.seats = 1;
     o.blocked = span_of(decode_range(slot_getattr(slot, v->c_during, &isnull)));
+    // The assignment's own writer first (usually the same transaction);
+    // else the booking's, whose change decides whether the worker is held.
+    if (!TransactionIdIsValid(pending)) {
+        pending = booking_pending;
+        spec_token = booking_token;
+    }
     mark_pending(&o, pending, spec_token);
     append_occupant(v->out, o);
 }
