@@ -84,7 +84,8 @@ void build_shape(Relation rel) {
     shape.c_expires = column_of(desc, "hold_expires_at");
     shape.c_metadata = column_of(desc, "metadata");
     shape.c_blocked = column_of(desc, "blocked");
-    shape.c_hash = column_of(desc, "resource_hash");
+    // 1.0 has no resource_hash: InvalidAttrNumber, and nothing to compute.
+    shape.c_hash = column_if_exists(desc, "resource_hash");
     shape.usable = !rel->rd_rel->relrowsecurity &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
                    only_named_checks(desc->constr, known_checks, lengthof(known_checks)) && only_known_generated(desc);
@@ -152,6 +153,7 @@ void direct_insert_form(DirectInsert* d, const BookingValues* bv) {
         {shape.c_hash, Int64GetDatum(entry_hash(bv->key)), false},
     };
     for (const auto& g : given) {
+        if (g.col == InvalidAttrNumber) continue;
         values[g.col - 1] = g.value;
         nulls[g.col - 1] = g.isnull;
     }

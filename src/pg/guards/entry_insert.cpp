@@ -53,12 +53,13 @@ void build_shape(Relation rel) {
     shape.c_entry_key = column_of(desc, "entry_key");
     shape.c_blocked = column_of(desc, "blocked");
     shape.c_seats = column_of(desc, "seats");
-    shape.c_hash = column_of(desc, "entry_hash");
+    // 1.0 has no entry_hash: InvalidAttrNumber, and nothing to compute.
+    shape.c_hash = column_if_exists(desc, "entry_hash");
     int live = 0;
     for (int i = 0; i < desc->natts; ++i)
         if (!TupleDescAttr(desc, i)->attisdropped) ++live;
     shape.pk = RelationGetPrimaryKeyIndex(rel);
-    shape.usable = live == 6 && OidIsValid(shape.pk) && !rel->rd_rel->relrowsecurity &&
+    shape.usable = live == (shape.c_hash != InvalidAttrNumber ? 6 : 5) && OidIsValid(shape.pk) && !rel->rd_rel->relrowsecurity &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, NULL, 0) &&
                    only_named_checks(desc->constr, known_checks, lengthof(known_checks));
     shape.valid = true;
@@ -85,6 +86,7 @@ bool entry_insert_begin(EntryInsert* e, Relation rel, int32 guard_id, text* row_
         {shape.c_hash, Int64GetDatum(entry_hash(entry_key))},
     };
     for (const auto& g : given) {
+        if (g.col == InvalidAttrNumber) continue;
         values[g.col - 1] = g.value;
         nulls[g.col - 1] = false;
     }
