@@ -36,6 +36,9 @@ inline bool text_is(text* t, const char* s) {
 
 // --- errors (errors.cpp) ---------------------------------------------------
 [[noreturn]] void raise_bridge_error(const BridgeError& err);
+// 25006 in a read-only transaction or on a standby: the first thing every
+// writing API function does, before looking at its arguments.
+void require_writable(const char* function);
 void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004
 text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004 / 22023
 int seats_arg(FunctionCallInfo fcinfo, int argno);                              // 22004 / 22023
