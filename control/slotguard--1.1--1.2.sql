@@ -75,3 +75,20 @@ BEGIN
     RETURN result;
 END
 $$;
+
+-- --- guard triggers under logical replication ---
+-- A logical replication apply worker (and any session with
+-- session_replication_role = replica) fires only ALWAYS and REPLICA
+-- triggers: with the default (ORIGIN) a replicated booking, assignment or
+-- resource change went in unchecked. slotguard's guard triggers fire in
+-- every role (API.md §15); rows the API wrote itself still skip them
+-- (booking_guard_needed). guard_entry has no trigger of its own: it is
+-- written only by the triggers protect() installs.
+ALTER TABLE slotguard.booking
+    ENABLE ALWAYS TRIGGER booking_guard_before,
+    ENABLE ALWAYS TRIGGER booking_guard_after;
+ALTER TABLE slotguard.assignment
+    ENABLE ALWAYS TRIGGER assignment_guard_before,
+    ENABLE ALWAYS TRIGGER assignment_guard_after;
+ALTER TABLE slotguard.resource
+    ENABLE ALWAYS TRIGGER resource_guard_after;
