@@ -13,6 +13,10 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- Booking ids: a range of our own, the sequence restored at the end.
+CREATE TEMP TABLE ro_saved_seq AS SELECT last_value, is_called FROM slotguard.booking_id_seq;
+SELECT setval('slotguard.booking_id_seq', 1100000, false) AS id_base;
+
 -- Something to write to, made while writing is allowed.
 SELECT key FROM slotguard.upsert_resource('ro-room', 1);
 SELECT id AS ro_booking FROM slotguard.book_slot('ro-room', '[2033-01-01 10:00+00,2033-01-01 11:00+00)', hold => '1 day') \gset
@@ -91,3 +95,8 @@ FROM ro_before;
 -- Clean up for later files.
 SELECT slotguard.unprotect('ro_visit');
 DROP TABLE ro_visit, ro_plain;
+DELETE FROM slotguard.assignment WHERE worker LIKE 'ro-%';
+DELETE FROM slotguard.booking WHERE resource_key LIKE 'ro-%';
+DELETE FROM slotguard.resource WHERE key LIKE 'ro-%';
+DELETE FROM slotguard.orders WHERE key LIKE 'ro-%';
+SELECT setval('slotguard.booking_id_seq', last_value, is_called) IS NOT NULL AS restored FROM ro_saved_seq;

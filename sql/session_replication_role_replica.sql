@@ -12,6 +12,10 @@ WHERE tgrelid IN ('slotguard.booking'::regclass, 'slotguard.assignment'::regclas
   AND NOT tgisinternal
 ORDER BY 1, 2;
 
+-- Booking ids: a range of our own, the sequence restored at the end.
+CREATE TEMP TABLE rr_saved_seq AS SELECT last_value, is_called FROM slotguard.booking_id_seq;
+SELECT setval('slotguard.booking_id_seq', 1200000, false) AS id_base;
+
 SELECT key FROM slotguard.upsert_resource('rr-room', 1);
 SELECT key FROM slotguard.upsert_resource('rr-hall', 2);
 SELECT id AS rr_b1 FROM slotguard.book_slot('rr-room', '[2034-01-01 10:00+00,2034-01-01 11:00+00)') \gset
@@ -59,3 +63,9 @@ RESET session_replication_role;
 SELECT resource_key, during, status FROM slotguard.booking WHERE resource_key LIKE 'rr-%' ORDER BY resource_key, during;
 SELECT worker, booking_id = :rr_b1 AS on_first FROM slotguard.assignment WHERE worker = 'rr-wendy' AND status = 'active';
 SELECT key, capacity FROM slotguard.resource WHERE key LIKE 'rr-%' ORDER BY key;
+
+-- Clean up for later files.
+DELETE FROM slotguard.assignment WHERE worker LIKE 'rr-%';
+DELETE FROM slotguard.booking WHERE resource_key LIKE 'rr-%';
+DELETE FROM slotguard.resource WHERE key LIKE 'rr-%';
+SELECT setval('slotguard.booking_id_seq', last_value, is_called) IS NOT NULL AS restored FROM rr_saved_seq;
