@@ -87,3 +87,92 @@ COMMENT ON FUNCTION slotguard.revoke_access(regrole) IS
 
 REVOKE ALL ON FUNCTION slotguard.access_functions(boolean), slotguard.grant_access(regrole, boolean),
     slotguard.revoke_access(regrole) FROM PUBLIC;
+
+-- --- read-only transactions and standbys ---
+-- Every writing function answers 25006 in a read-only transaction and on a
+-- hot standby, before it looks at its arguments: the C functions through
+-- require_writable() (src/pg/engine/errors.cpp), configure_shard here. The
+-- queries (free_slots, availability, worker_schedule, shard_info) work in
+-- both. configure_shard is 1.1's, unchanged but for the check at the top.
+CREATE OR REPLACE FUNCTION slotguard.configure_shard(shard_number int, shard_count int)
+RETURNS slotguard.shard_config
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    mask    bigint;
+    last_id bigint;
+    next_id bigint;
+    stray   bigint;
+    result  slotguard.shard_config;
+BEGIN
+    -- Before anything else, as every writing function of the API.
+    IF pg_catalog.pg_is_in_recovery() THEN
+        RAISE EXCEPTION 'cannot execute slotguard.configure_shard() during recovery'
+            USING ERRCODE = 'read_only_sql_transaction',
+                  HINT = 'Write on the primary; a standby answers free_slots, availability and worker_schedule.';
+    END IF;
+    IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
+        RAISE EXCEPTION 'cannot execute slotguard.configure_shard() in a read-only transaction'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
+    IF shard_number IS NULL OR shard_count IS NULL THEN
+        RAISE EXCEPTION 'configure_shard: shard_number and shard_count must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF shard_count < 1 OR shard_count > 1024 OR shard_count & (shard_count - 1) <> 0 THEN
+        RAISE EXCEPTION 'configure_shard: shard_count must be a power of two between 1 and 1024, not %', shard_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF shard_number < 0 OR shard_number >= shard_count THEN
+        RAISE EXCEPTION 'configure_shard: shard_number must be between 0 and %, not %', shard_count - 1, shard_number
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    mask := shard_count - 1;
+
+    -- Serialise with other configure_shard calls and with booking inserts.
+    LOCK TABLE slotguard.booking IN SHARE MODE;
+    SELECT b.id INTO stray FROM slotguard.booking b WHERE (b.id & mask) <> shard_number LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'configure_shard: booking % already exists here and would not route to shard % of %',
+            stray, shard_number, shard_count
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Configure a shard before it takes bookings.';
+    END IF;
+
+    SELECT CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END
+      INTO last_id FROM slotguard.booking_id_seq s;
+    next_id := ((last_id / shard_count) + 1) * shard_count + shard_number;
+    IF next_id - shard_count > last_id THEN
+        next_id := next_id - shard_count;   -- the first aligned id above last_id
+    END IF;
+    IF next_id < 1 THEN
+        next_id := next_id + shard_count;
+    END IF;
+    EXECUTE pg_catalog.format('ALTER SEQUENCE slotguard.booking_id_seq INCREMENT BY %s', shard_count);
+    PERFORM pg_catalog.setval('slotguard.booking_id_seq', next_id, false);
+
+    INSERT INTO slotguard.shard_config AS c (shard_number, shard_count)
+    VALUES (configure_shard.shard_number, configure_shard.shard_count)
+    ON CONFLICT (one) DO UPDATE
+        SET shard_number = excluded.shard_number, shard_count = excluded.shard_count,
+            configured_at = pg_catalog.now()
+    RETURNING * INTO result;
+    RETURN result;
+END
+$$;
+
+-- --- guard triggers under logical replication ---
+-- A logical replication apply worker (and any session with
+-- session_replication_role = replica) fires only ALWAYS and REPLICA
+-- triggers: with the default (ORIGIN) a replicated booking, assignment or
+-- resource change went in unchecked. slotguard's guard triggers fire in
+-- every role (API.md §15); rows the API wrote itself still skip them
+-- (booking_guard_needed). guard_entry has no trigger of its own: it is
+-- written only by the triggers protect() installs.
+ALTER TABLE slotguard.booking
+    ENABLE ALWAYS TRIGGER booking_guard_before,
+    ENABLE ALWAYS TRIGGER booking_guard_after;
+ALTER TABLE slotguard.assignment
+    ENABLE ALWAYS TRIGGER assignment_guard_before,
+    ENABLE ALWAYS TRIGGER assignment_guard_after;
+ALTER TABLE slotguard.resource
+    ENABLE ALWAYS TRIGGER resource_guard_after;

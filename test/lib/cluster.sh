@@ -33,6 +33,10 @@
 # CLUSTER_KEEP=1 keeps the directory for post-mortem debugging;
 # CLUSTER_TMPDIR (default /tmp) is where the directory is made.
 #
+# Several servers: cluster_start_extra NAME (another fresh cluster) and
+# cluster_start_standby NAME (a streaming hot standby of the first), each on
+# its own free port (CLUSTER_EXTRA_PORT), stopped at exit.
+#
 # Other helpers: cluster_psql (psql -X -v ON_ERROR_STOP=1 -q), cluster_as_pg
 # (run a command as the cluster's OS user, in CLUSTER_DIR), cluster_crash
 # (immediate shutdown: no checkpoint, recovery on next start), cluster_restart
@@ -108,6 +112,7 @@ cluster_start() {
     fi
     chmod 700 "$dir"
     _cluster_boot "$dir" "$CLUSTER_DATA" "$CLUSTER_LOG" "$@" || return 1
+    _CLUSTER_PORT=$_CLUSTER_BOOT_PORT
     export PGHOST=127.0.0.1 PGPORT=$_CLUSTER_BOOT_PORT PGUSER=postgres PGDATABASE=postgres
 }
 
@@ -137,18 +142,47 @@ _cluster_stop_extra() {
         cluster_as_pg "$PG_BINDIR/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
 }
 
+# A streaming hot standby of the first cluster (which must be running; it
+# is the primary): cluster_start_standby NAME [conf lines...] copies it with
+# pg_basebackup -R into $CLUSTER_DIR/NAME, starts the copy on a free port and
+# sets CLUSTER_EXTRA_PORT. Stopped at exit, like cluster_start_extra;
+# cluster_crash_extra NAME kills it.
+cluster_start_standby() {
+    local name=$1 dir
+    shift
+    [[ -n ${CLUSTER_DIR:-} ]] || { echo "cluster.sh: cluster_start first" >&2; return 1; }
+    dir=$CLUSTER_DIR/$name
+    cluster_as_pg mkdir -m 700 "$dir"
+    if ! cluster_as_pg "$PG_BINDIR/pg_basebackup" -h 127.0.0.1 -p "$_CLUSTER_PORT" -U postgres \
+        -D "$dir/data" -R -X stream -c fast --no-sync >"$dir/basebackup.log" 2>&1; then
+        echo "cluster.sh: pg_basebackup failed:" >&2
+        cat "$dir/basebackup.log" >&2
+        return 1
+    fi
+    _cluster_launch "$dir" "$dir/data" "$dir/postgres.log" "hot_standby = on" "$@" || return 1
+    CLUSTER_EXTRA_PORT=$_CLUSTER_BOOT_PORT
+    cluster_at_exit "_cluster_stop_extra $name"
+}
+
 # initdb into DATA (inside DIR, owned by the cluster's OS user), write our
 # settings, start on a free port; the port is left in _CLUSTER_BOOT_PORT.
 _cluster_boot() {
     local dir=$1 data=$2 log=$3
-    shift 3
     if ! cluster_as_pg "$PG_BINDIR/initdb" -D "$data" -A trust -U postgres \
         --no-sync --locale=C --encoding=UTF8 >"$dir/initdb.log" 2>&1; then
         echo "cluster.sh: initdb failed:" >&2
         cat "$dir/initdb.log" >&2
         return 1
     fi
+    _cluster_launch "$@"
+}
 
+# Append our settings (and the extra lines) to DATA's postgresql.conf and
+# start it on a free port, left in _CLUSTER_BOOT_PORT. Later lines win, so
+# this also re-homes a copy of another cluster (cluster_start_standby).
+_cluster_launch() {
+    local dir=$1 data=$2 log=$3
+    shift 3
     {
         echo "# --- throwaway test cluster (test/lib/cluster.sh) ---"
         echo "listen_addresses = '127.0.0.1'"

@@ -328,6 +328,7 @@ void raise_wrong_state(const LockedBooking* b, const char* what) {
 using namespace sgpg;
 
 extern "C" Datum sg_book_slot(PG_FUNCTION_ARGS) {
+    require_writable("book_slot");
     BookRequest req = parse_book_args(fcinfo);
     BookOutcome out;
     book(&req, true, &out);
@@ -337,6 +338,7 @@ extern "C" Datum sg_book_slot(PG_FUNCTION_ARGS) {
 extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
     FuncCallContext* f;
     if (SRF_IS_FIRSTCALL()) {
+        require_writable("try_book_slot");
         f = SRF_FIRSTCALL_INIT();
         BookRequest req = parse_book_args(fcinfo);
         MemoryContext old = MemoryContextSwitchTo(f->multi_call_memory_ctx);
@@ -368,6 +370,7 @@ extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
+    require_writable("cancel_booking");
     SPI_connect();
     LockedBooking b = lock_booking(fcinfo);
     Datum row = b.row;
@@ -435,6 +438,7 @@ static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* a
 }
 
 extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
+    require_writable("confirm_booking");
     SPI_connect();
     LockedBooking b = lock_resource_then_booking(fcinfo);
     Datum row = b.row;
@@ -460,6 +464,7 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
+    require_writable("reschedule_booking");
     require_arg(fcinfo, 1, "during");
     TsRange during = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "during");
     SPI_connect();

@@ -61,7 +61,7 @@ const ColumnType api_columns[] = {
     {"id", INT8OID},           {"resource_key", TEXTOID},      {"during", TSTZRANGEOID},
     {"seats", INT4OID},        {"status", TEXTOID},            {"holder", TEXTOID},
     {"idempotency_key", TEXTOID}, {"hold_expires_at", TIMESTAMPTZOID}, {"metadata", JSONBOID},
-    {"blocked", TSTZRANGEOID}, {"resource_hash", INT8OID},
+    {"blocked", TSTZRANGEOID},  // resource_hash (1.1) is checked when it exists
 };
 const char* const guard_triggers[] = {"booking_guard_before", "booking_guard_after"};
 
@@ -100,8 +100,10 @@ void build_shape(Relation rel) {
     shape.c_expires = column_of(desc, "hold_expires_at");
     shape.c_metadata = column_of(desc, "metadata");
     shape.c_blocked = column_of(desc, "blocked");
-    shape.c_hash = column_of(desc, "resource_hash");
+    // 1.0 has no resource_hash: InvalidAttrNumber, and nothing to compute.
+    shape.c_hash = column_if_exists(desc, "resource_hash");
     shape.usable = plain_table(rel) && columns_typed(desc, api_columns, lengthof(api_columns)) &&
+                   (shape.c_hash == InvalidAttrNumber || TupleDescAttr(desc, shape.c_hash - 1)->atttypid == INT8OID) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
                    only_expected_checks(rel, known_checks, lengthof(known_checks)) && only_known_generated(desc);
 
@@ -168,6 +170,7 @@ void direct_insert_form(DirectInsert* d, const BookingValues* bv) {
         {shape.c_hash, Int64GetDatum(entry_hash(bv->key)), false},
     };
     for (const auto& g : given) {
+        if (g.col == InvalidAttrNumber) continue;
         values[g.col - 1] = g.value;
         nulls[g.col - 1] = g.isnull;
     }

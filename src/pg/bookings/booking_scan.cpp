@@ -33,7 +33,7 @@ void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint3
 
 void open_booking(BookingRels* rels, LOCKMODE mode) {
     rels->heap = table_open(slotguard_relation("booking"), mode);
-    rels->index = index_open(slotguard_relation("booking_hash_blocked_idx"), mode);
+    open_keyed_index(rels, "booking_hash_blocked_idx", "booking_blocked_idx", mode);
 }
 
 void close_rels(GuardedRels* rels, LOCKMODE) {
@@ -63,15 +63,11 @@ void collect(const BookingRels* rels, Snapshot snap, text* key, Datum probe, boo
     v.out = out;
     out->items = NULL;
     out->n = out->cap = 0;
-    // The index holds resource_hash; the statistics that tell whether this
-    // resource holds a large share of the rows are resource_key's.
+    // The index holds resource_hash (1.0: resource_key); the statistics that
+    // tell whether this resource holds a large share of the rows are
+    // resource_key's.
     bool range_first = has_probe && key_is_common(rels->heap, v.c_key, key);
-    if (snap == NULL)
-        dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe, exclude,
-                      visit_booking, &v);
-    else
-        snapshot_scan_eq(rels, snap, Int64GetDatum(entry_hash(key)), F_INT8EQ, range_first, probe, has_probe,
-                         visit_booking, &v);
+    keyed_scan(rels, key, range_first, probe, has_probe, exclude, visit_booking, &v, snap);
 }
 
 }  // namespace

@@ -93,6 +93,7 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
+    require_writable("upsert_resource");
     text* key = nonblank_text_arg(fcinfo, 0, "key");
     require_arg(fcinfo, 1, "capacity");
     int capacity = PG_GETARG_INT32(1);

@@ -29,7 +29,7 @@ void forget_known_rels(Datum, int, uint32) { n_known_rels = 0; }
 
 }  // namespace
 
-Oid slotguard_relation(const char* name) {
+Oid slotguard_relation_if_exists(const char* name) {
     for (int i = 0; i < n_known_rels; ++i)
         if (strcmp(known_rels[i].name, name) == 0) return known_rels[i].oid;
     if (!known_rels_callback) {
@@ -38,7 +38,7 @@ Oid slotguard_relation(const char* name) {
     }
     Oid nsp = get_namespace_oid("slotguard", false);
     Oid rel = get_relname_relid(name, nsp);
-    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
+    if (!OidIsValid(rel)) return InvalidOid;
     if (n_known_rels < (int)lengthof(known_rels) && strlen(name) < NAMEDATALEN) {
         strcpy(known_rels[n_known_rels].name, name);
         known_rels[n_known_rels].oid = rel;
@@ -47,13 +47,43 @@ Oid slotguard_relation(const char* name) {
     return rel;
 }
 
-AttrNumber column_of(TupleDesc desc, const char* name) {
+Oid slotguard_relation(const char* name) {
+    Oid rel = slotguard_relation_if_exists(name);
+    if (!OidIsValid(rel)) elog(ERROR, "slotguard: relation slotguard.%s is missing; reinstall the extension", name);
+    return rel;
+}
+
+AttrNumber column_if_exists(TupleDesc desc, const char* name) {
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
         if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0) return a->attnum;
     }
-    elog(ERROR, "slotguard: column %s is missing", name);
-    pg_unreachable();
+    return InvalidAttrNumber;
+}
+
+AttrNumber column_of(TupleDesc desc, const char* name) {
+    AttrNumber att = column_if_exists(desc, name);
+    if (att == InvalidAttrNumber) elog(ERROR, "slotguard: column %s is missing", name);
+    return att;
+}
+
+void open_keyed_index(GuardedRels* rels, const char* hashed, const char* by_text, LOCKMODE mode) {
+    // Looked up after the table is locked: the index cannot be dropped
+    // (ALTER EXTENSION UPDATE) between the lookup and index_open.
+    Oid idx = slotguard_relation_if_exists(hashed);
+    if (!OidIsValid(idx)) idx = slotguard_relation(by_text);
+    rels->index = index_open(idx, mode);
+    rels->hashed_key = rels->index->rd_opcintype[0] == INT8OID;
+}
+
+void keyed_scan(const GuardedRels* rels, text* key, bool range_first, Datum probe, bool has_probe,
+                ItemPointer exclude, DirtyVisitor visit, void* arg, Snapshot snap) {
+    Datum k = rels->hashed_key ? Int64GetDatum(entry_hash(key)) : PointerGetDatum(key);
+    RegProcedure eq = rels->hashed_key ? F_INT8EQ : F_TEXTEQ;
+    if (snap == NULL)
+        dirty_scan_eq(rels, k, eq, range_first, probe, has_probe, exclude, visit, arg);
+    else
+        snapshot_scan_eq(rels, snap, k, eq, range_first, probe, has_probe, visit, arg);
 }
 
 namespace {

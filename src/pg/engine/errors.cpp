@@ -1,7 +1,23 @@
 // Argument checks and turning core errors into PostgreSQL errors.
 #include "engine/glue.hpp"
 
+extern "C" {
+#include "access/xlog.h"
+}
+
 namespace sgpg {
+
+void require_writable(const char* function) {
+    // A standby's transactions are all read-only too: say why first.
+    if (RecoveryInProgress())
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                        errmsg("cannot execute slotguard.%s() during recovery", function),
+                        errhint("Write on the primary; a standby answers free_slots, availability and "
+                                "worker_schedule.")));
+    if (XactReadOnly)
+        ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                        errmsg("cannot execute slotguard.%s() in a read-only transaction", function)));
+}
 
 void raise_bridge_error(const BridgeError& err) {
     ereport(ERROR, (errcode(MAKE_SQLSTATE(err.sqlstate[0], err.sqlstate[1], err.sqlstate[2], err.sqlstate[3],

@@ -36,6 +36,9 @@ inline bool text_is(text* t, const char* s) {
 
 // --- errors (errors.cpp) ---------------------------------------------------
 [[noreturn]] void raise_bridge_error(const BridgeError& err);
+// 25006 in a read-only transaction or on a standby: the first thing every
+// writing API function does, before looking at its arguments.
+void require_writable(const char* function);
 void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004
 text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004 / 22023
 int seats_arg(FunctionCallInfo fcinfo, int argno);                              // 22004 / 22023
@@ -67,6 +70,10 @@ int64 range_length(const TsRange& r);
 struct GuardedRels {
     Relation heap;
     Relation index;
+    // The index's first column is a 64-bit hash of the key (1.1 and later:
+    // booking_hash_blocked_idx, guard_entry_hash_blocked_idx), not the key
+    // text (1.0: booking_blocked_idx, guard_entry_key_blocked_idx).
+    bool hashed_key;
 };
 
 struct Occupants {
@@ -76,7 +83,11 @@ struct Occupants {
 };
 
 Oid slotguard_relation(const char* name);
+// InvalidOid when slotguard has no such relation (an older schema).
+Oid slotguard_relation_if_exists(const char* name);
 AttrNumber column_of(TupleDesc desc, const char* name);
+// InvalidAttrNumber when the table has no such column (an older schema).
+AttrNumber column_if_exists(TupleDesc desc, const char* name);
 // Called for every row of `key` whose range overlaps `probe` (all rows of
 // `key` when has_probe is false), read with a dirty snapshot; `pending` is
 // the in-progress transaction that decides the row, or invalid; spec_token
@@ -95,6 +106,15 @@ void snapshot_scan_eq(const GuardedRels* rels, Snapshot snap, Datum key, RegProc
 // The 64-bit hash of a key that the GiST indexes of bookings and guard
 // entries hold instead of the key text (entry_hash.cpp).
 int64 entry_hash(text* key);
+// Opens the (key, range) GiST index of rels->heap (already open and
+// locked): `hashed` if the schema has it, else `by_text` (the index of an
+// older schema), and sets rels->hashed_key from the index's first column.
+void open_keyed_index(GuardedRels* rels, const char* hashed, const char* by_text, LOCKMODE mode);
+// dirty_scan_eq on such an index (snapshot_scan_eq with a snapshot): by
+// entry_hash(key) or by the key text. The visitor must still compare the key
+// (equal hashes of different keys).
+void keyed_scan(const GuardedRels* rels, text* key, bool range_first, Datum probe, bool has_probe,
+                ItemPointer exclude, DirtyVisitor visit, void* arg, Snapshot snap = NULL);
 // Whether `key` holds a large share of the rows of column `attnum` (by the
 // table's statistics); only steers the order of a scan's keys.
 bool key_is_common(Relation heap, AttrNumber attnum, text* key);

@@ -42,7 +42,7 @@ void invalidate_shape(Datum, Oid relid) {
 // already checked on the row (check_guard_row): by name and definition.
 const ExpectedCheck known_checks[] = {{"guard_entry_seats_check", "(seats >= 1)"}};
 const ColumnType columns[] = {{"guard_id", INT4OID}, {"row_key", TEXTOID},      {"entry_key", TEXTOID},
-                              {"blocked", TSTZRANGEOID}, {"seats", INT4OID}, {"entry_hash", INT8OID}};
+                              {"blocked", TSTZRANGEOID}, {"seats", INT4OID}};  // entry_hash (1.1): when it exists
 
 void build_shape(Relation rel) {
     if (!callback_registered) {
@@ -57,13 +57,15 @@ void build_shape(Relation rel) {
     shape.c_entry_key = column_of(desc, "entry_key");
     shape.c_blocked = column_of(desc, "blocked");
     shape.c_seats = column_of(desc, "seats");
-    shape.c_hash = column_of(desc, "entry_hash");
+    // 1.0 has no entry_hash: InvalidAttrNumber, and nothing to compute.
+    shape.c_hash = column_if_exists(desc, "entry_hash");
     int live = 0;
     for (int i = 0; i < desc->natts; ++i)
         if (!TupleDescAttr(desc, i)->attisdropped) ++live;
     shape.pk = RelationGetPrimaryKeyIndex(rel);
-    shape.usable = live == 6 && OidIsValid(shape.pk) && plain_table(rel) &&
+    shape.usable = live == (shape.c_hash != InvalidAttrNumber ? 6 : 5) && OidIsValid(shape.pk) && plain_table(rel) &&
                    columns_typed(desc, columns, lengthof(columns)) &&
+                   (shape.c_hash == InvalidAttrNumber || TupleDescAttr(desc, shape.c_hash - 1)->atttypid == INT8OID) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, NULL, 0) &&
                    only_expected_checks(rel, known_checks, lengthof(known_checks));
     shape.valid = true;
@@ -90,6 +92,7 @@ bool entry_insert_begin(EntryInsert* e, Relation rel, int32 guard_id, text* row_
         {shape.c_hash, Int64GetDatum(entry_hash(entry_key))},
     };
     for (const auto& g : given) {
+        if (g.col == InvalidAttrNumber) continue;
         values[g.col - 1] = g.value;
         nulls[g.col - 1] = false;
     }

@@ -81,7 +81,7 @@ int run_entry(EntryPlan id, Datum* values, long limit) {
 
 void open_entries(EntryRels* e, LOCKMODE mode) {
     e->rels.heap = table_open(slotguard_relation("guard_entry"), mode);
-    e->rels.index = index_open(slotguard_relation("guard_entry_hash_blocked_idx"), mode);
+    open_keyed_index(&e->rels, "guard_entry_hash_blocked_idx", "guard_entry_key_blocked_idx", mode);
     e->keys = NULL;
     e->n_keys = e->cap_keys = 0;
 }
@@ -104,7 +104,7 @@ void collect_entries(const GuardedRels* rels, text* key, Datum probe, bool has_p
     e->n_keys = 0;
     out->items = NULL;
     out->n = out->cap = 0;
-    dirty_scan_eq(rels, Int64GetDatum(entry_hash(key)), F_INT8EQ, false, probe, has_probe, exclude, visit_entry, &v);
+    keyed_scan(rels, key, false, probe, has_probe, exclude, visit_entry, &v);
 }
 
 namespace {

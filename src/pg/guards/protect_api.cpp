@@ -263,6 +263,7 @@ void drop_triggers(Relation rel) {
 using namespace sgpg;
 
 extern "C" Datum sg_protect(PG_FUNCTION_ARGS) {
+    require_writable("protect");
     require_arg(fcinfo, 0, "tbl");
     GuardExprs e;
     e.resource = text_to_cstring(nonblank_text_arg(fcinfo, 1, "resource"));
@@ -316,6 +317,7 @@ extern "C" Datum sg_protect(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_unprotect(PG_FUNCTION_ARGS) {
+    require_writable("unprotect");
     // DROP TRIGGER takes this lock anyway; taking it first avoids upgrading.
     Relation rel = open_owned_table(fcinfo, AccessExclusiveLock);
     SPI_connect();

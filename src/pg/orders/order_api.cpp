@@ -178,6 +178,7 @@ Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing) 
 using namespace sgpg;
 
 extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
+    require_writable("add_order");
     text* key = key_arg(fcinfo);
     text* kind = kind_arg(fcinfo, 1);
     require_arg(fcinfo, 2, "ready");
@@ -195,6 +196,7 @@ extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_set_order_ready(PG_FUNCTION_ARGS) {
+    require_writable("set_order_ready");
     text* key = key_arg(fcinfo);
     Datum v[1] = {PointerGetDatum(key)};
     Datum row;
@@ -268,6 +270,7 @@ bool claim(FunctionCallInfo fcinfo, Datum* row) {
 }  // namespace sgpg
 
 extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
+    require_writable("claim_order");
     Datum row = (Datum)0;
     if (!claim(fcinfo, &row)) raise_already_claimed(key_arg(fcinfo));
     PG_RETURN_DATUM(row);
@@ -276,6 +279,7 @@ extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
 // Losing is the common outcome of a contended claim: no error, no aborted
 // transaction (or subtransaction in the caller) to pay for.
 extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
+    require_writable("try_claim_order");
     Datum row = (Datum)0;
     if (!claim(fcinfo, &row)) PG_RETURN_NULL();
     PG_RETURN_DATUM(row);
@@ -293,6 +297,7 @@ extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
 // Every row is locked FOR UPDATE SKIP LOCKED, so nothing here waits for
 // another session's claim.
 extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
+    require_writable("claim_next_order");
     text* claimant = nonblank_text_arg(fcinfo, 0, "claimant");
     text* kind = kind_arg(fcinfo, 1);
     TimestampTz expires = 0;
@@ -347,6 +352,12 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
     PG_RETURN_DATUM(row);
 }
 
-extern "C" Datum sg_release_order(PG_FUNCTION_ARGS) { PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_RELEASE, false)); }
+extern "C" Datum sg_release_order(PG_FUNCTION_ARGS) {
+    require_writable("release_order");
+    PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_RELEASE, false));
+}
 
-extern "C" Datum sg_complete_order(PG_FUNCTION_ARGS) { PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_COMPLETE, true)); }
+extern "C" Datum sg_complete_order(PG_FUNCTION_ARGS) {
+    require_writable("complete_order");
+    PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_COMPLETE, true));
+}

@@ -90,6 +90,7 @@ void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) 
 using namespace sgpg;
 
 extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
+    require_writable("assign_workers");
     require_arg(fcinfo, 0, "booking_id");
     int n;
     text** names = worker_names(fcinfo, 1, &n);
@@ -156,6 +157,7 @@ extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
+    require_writable("unassign_worker");
     require_arg(fcinfo, 0, "booking_id");
     text* worker = nonblank_text_arg(fcinfo, 1, "worker");
     SPI_connect();

@@ -106,6 +106,7 @@ void visit_assignment(void* arg, TupleTableSlot* slot, TransactionId pending, ui
 void open_assignment(GuardedRels* rels, LOCKMODE mode) {
     rels->heap = table_open(slotguard_relation("assignment"), mode);
     rels->index = index_open(slotguard_relation("assignment_worker_during_idx"), mode);
+    rels->hashed_key = false;
 }
 
 void collect_worker_occupants(const GuardedRels* rels, text* worker, Datum probe, bool has_probe,
