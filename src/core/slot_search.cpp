@@ -9,9 +9,9 @@ namespace sg {
 
 namespace {
 
-// Grid arithmetic is unsigned where a distance can exceed INT64_MAX; a
-// candidate whose points would leave the int64 range is never offered.
-using Unsigned = std::uint64_t;
+// Grid arithmetic is unsigned where a distance can exceed the largest
+// point; a candidate whose points would leave the grid is never offered.
+using Unsigned = unsigned __int128;
 
 Unsigned distance(Point from, Point to) { return Unsigned(to) - Unsigned(from); }  // from <= to
 Unsigned ceil_div(Unsigned a, Unsigned b) { return a / b + (a % b != 0); }
@@ -33,12 +33,13 @@ public:
     Walk(const CapacityProfile& profile, const SlotQuery& q, const Span& start, Micros step, int dir, Unsigned max_m)
         : start_(start), unit_(grid_unit(step)), dir_(dir) {
         if (!widen_checked(start, q, widened_)) return;
-        // Stop before any point of a candidate or its widened span overflows.
-        const Point lo = std::min(start.lo, widened_.lo), hi = std::max(start.hi, widened_.hi);
-        const Unsigned representable = (dir > 0 ? distance(hi, std::numeric_limits<Point>::max())
-                                                : distance(std::numeric_limits<Point>::min(), lo)) /
-                                       unit_;
-        last_ = std::int64_t(std::min(max_m, representable));
+        // Stop before any point of a candidate or its widened span leaves
+        // [q.earliest, q.latest].
+        const Wide lo = std::min<Wide>(start.lo, widened_.lo), hi = std::max<Wide>(start.hi, widened_.hi);
+        if (lo < q.earliest || hi > q.latest) return;
+        const Unsigned representable = (dir > 0 ? distance(hi, q.latest) : distance(q.earliest, lo)) / unit_;
+        // Candidates are counted in int64 (far more than any search asks for).
+        last_ = std::int64_t(std::min({max_m, representable, Unsigned(std::numeric_limits<std::int64_t>::max() - 1)}));
 
         const Span end = shift(widened_, last_);
         const Span reach = dir > 0 ? Span{widened_.lo, end.hi} : Span{end.lo, widened_.hi};

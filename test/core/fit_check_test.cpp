@@ -195,7 +195,7 @@ FitResult brute_force(const Span& want, int seats, int capacity, const std::vect
 
 TEST(FitCheck, RandomCasesMatchBruteForce) {
     std::mt19937 rng(7);
-    std::uniform_int_distribution<Point> point(0, 60), length(1, 20);
+    std::uniform_int_distribution<std::int64_t> point(0, 60), length(1, 20);
     std::uniform_int_distribution<int> count(0, 12), small(1, 3), coin(0, 2);
     std::uniform_int_distribution<Xid> xid(1, 8);
     int seen[3] = {0, 0, 0};
