@@ -19,9 +19,12 @@ Unsigned grid_unit(Micros step) { return 2 * Unsigned(step); }  // grid_length(s
 
 // widen(), or false when a point would overflow.
 bool widen_checked(const Span& s, const SlotQuery& q, Span& out) {
-    Point before = 0, after = 0;
-    return !__builtin_mul_overflow(q.buffer_before, 2, &before) && !__builtin_mul_overflow(q.buffer_after, 2, &after) &&
-           !__builtin_sub_overflow(s.lo, before, &out.lo) && !__builtin_add_overflow(s.hi, after, &out.hi);
+    Wide before = 0, after = 0, lo = 0, hi = 0;
+    if (__builtin_mul_overflow(q.buffer_before, 2, &before) || __builtin_mul_overflow(q.buffer_after, 2, &after) ||
+        __builtin_sub_overflow(Wide(s.lo), before, &lo) || __builtin_add_overflow(Wide(s.hi), after, &hi))
+        return false;
+    out = Span{lo, hi};
+    return true;
 }
 
 // One direction of a grid search: candidate m (0 <= m <= last) is `start`
@@ -97,11 +100,9 @@ std::vector<Span> free_slots(const CapacityProfile& profile, const SlotQuery& q,
     std::vector<Span> slots;
     if (duration <= 0 || step <= 0 || limit == 0) return slots;
     Micros end_t = 0;
-    Span first;
-    if (__builtin_add_overflow(search_lower_t, duration, &end_t) ||
-        __builtin_mul_overflow(search_lower_t, 2, &first.lo) || __builtin_mul_overflow(end_t, 2, &first.hi) ||
-        first.hi > search.hi)
-        return slots;
+    if (__builtin_add_overflow(search_lower_t, duration, &end_t)) return slots;
+    const Span first = make_span(search_lower_t, true, end_t, false);
+    if (first.hi > search.hi) return slots;
 
     const Unsigned unit = grid_unit(step);
     Walk walk(profile, q, first, step, +1, distance(first.hi, search.hi) / unit);

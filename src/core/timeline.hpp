@@ -9,9 +9,11 @@
 //
 // Points are 128-bit: every int64 instant doubles (plus one) without
 // overflow, and a span widened by any two int64 buffers stays exact, so no
-// valid timestamptz (4713 BC .. 294276 AD) leaves the grid. Their alignment
-// is lowered to 8 so spans can live in memory aligned for int64 only (the
-// glue's palloc'd arrays).
+// valid timestamptz (4713 BC .. 294276 AD) leaves the grid. A stored Point
+// is two int64 words (aligned to 8, so spans can live in the glue's palloc'd
+// arrays, which are aligned for int64 only); all arithmetic and comparison
+// happens on Wide values, which it converts to and from implicitly. (An
+// __int128 member itself would be assumed 16-byte aligned by the compiler.)
 #pragma once
 #include "no_postgres.hpp"
 
@@ -21,7 +23,20 @@ namespace sg {
 
 using Micros = std::int64_t;  // microseconds, PostgreSQL TimestampTz units
 using Wide = __int128;        // the grid's arithmetic type
-typedef Wide Point __attribute__((aligned(8)));  // a point on the doubled grid, as stored
+
+// A point on the doubled grid, as stored.
+class Point {
+public:
+    constexpr Point() = default;
+    constexpr Point(Wide v) : low_(std::uint64_t(v)), high_(std::int64_t(v >> 64)) {}
+    constexpr operator Wide() const {
+        return Wide((static_cast<unsigned __int128>(std::uint64_t(high_)) << 64) | low_);
+    }
+
+private:
+    std::uint64_t low_ = 0;
+    std::int64_t high_ = 0;
+};
 
 struct Span {
     Point lo = 0;  // inclusive

@@ -70,25 +70,8 @@ bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_
                        BridgeError* err) noexcept {
     return guarded(err, [&] {
         *n_ids = 0;
-        if (n == 0) return;
-        sg::CapacityProfile p = profile_of(occ, n);
-        sg::Span all{occ[0].blocked.lo, occ[0].blocked.hi};
-        for (int i = 1; i < n; ++i) {
-            all.lo = std::min(all.lo, occ[i].blocked.lo);
-            all.hi = std::max(all.hi, occ[i].blocked.hi);
-        }
-        std::vector<sg::Span> over;
-        for (const sg::LoadSegment& s : p.segments(all))
-            if (s.load > capacity) over.push_back(s.span);
-        std::vector<std::int64_t> found;
-        for (int i = 0; i < n; ++i)
-            for (const sg::Span& s : over)
-                if (occ[i].blocked.overlaps(s)) {
-                    found.push_back(occ[i].id);
-                    break;
-                }
-        std::sort(found.begin(), found.end());
-        found.erase(std::unique(found.begin(), found.end()), found.end());
+        if (n <= 0) return;
+        std::vector<std::int64_t> found = sg::overbooked(occ, static_cast<std::size_t>(n), capacity);
         *n_ids = static_cast<int>(std::min<std::size_t>(found.size(), n));
         std::copy_n(found.begin(), *n_ids, ids);
     });
