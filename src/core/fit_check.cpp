@@ -90,7 +90,7 @@ FitResult check_fit(const Span& want, int seats, int capacity, const std::vector
     for (const Occupant& o : others) {
         if (o.certain || !overloads(all, o)) continue;
         if (o.pending_xid != 0) result.wait_xids.push_back(o.pending_xid);
-        if (o.pending_top_xid != 0 && (result.lowest_top_xid == 0 || o.pending_top_xid < result.lowest_top_xid))
+        if (o.pending_top_xid != 0 && (result.lowest_top_xid == 0 || xid_precedes(o.pending_top_xid, result.lowest_top_xid)))
             result.lowest_top_xid = o.pending_top_xid;
     }
     sort_unique(result.wait_xids);

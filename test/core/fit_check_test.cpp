@@ -122,6 +122,21 @@ TEST(FitCheck, UncertainWaitsOnlyForPendingInTheOverloadedPart) {
     EXPECT_EQ(r.lowest_top_xid, 60u);
 }
 
+TEST(FitCheck, LowestTopXidAcrossXidWraparound) {
+    // 4294967290 was assigned before 10 once the counter wrapped: it is the
+    // older writer, whichever order the occupants come in.
+    for (bool wrapped_first : {true, false}) {
+        std::vector<Occupant> others{pending(1, at(0, 10), 10, 10), pending(2, at(0, 10), 4294967290u, 4294967290u)};
+        if (wrapped_first) std::swap(others[0], others[1]);
+        const FitResult r = check_fit(at(0, 10), 1, 2, others);
+        EXPECT_EQ(r.verdict, Verdict::Uncertain);
+        EXPECT_EQ(r.lowest_top_xid, 4294967290u);
+    }
+    EXPECT_TRUE(xid_precedes(4294967290u, 10));
+    EXPECT_FALSE(xid_precedes(10, 4294967290u));
+    EXPECT_TRUE(xid_precedes(2, 3));  // permanent xids come first
+}
+
 TEST(FitCheck, LowestTopXidCanComeFromASubtransaction) {
     const std::vector<Occupant> others{pending(1, at(0, 10), 500, 40), pending(2, at(0, 10), 300, 300)};
     const FitResult r = check_fit(at(0, 10), 1, 2, others);

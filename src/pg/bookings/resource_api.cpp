@@ -113,7 +113,8 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
-    text* key = nonblank_text_arg(fcinfo, 0, "key");
+    text* key = key_text_arg(fcinfo, 0, "key");
+    if (!PG_ARGISNULL(5)) check_metadata_size(PG_GETARG_DATUM(5), "metadata");
     require_arg(fcinfo, 1, "capacity");
     int capacity = PG_GETARG_INT32(1);
     if (capacity < 1)

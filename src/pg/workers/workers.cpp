@@ -101,6 +101,14 @@ int count_active_workers(int64 booking_id) {
     return (int)SPI_processed;
 }
 
+namespace {
+
+int compare_targets(const void* a, const void* b) {
+    return compare_text_bytes(((const AdmitTarget*)a)->key, ((const AdmitTarget*)b)->key);
+}
+
+}  // namespace
+
 int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out) {
     Datum v[1] = {Int64GetDatum(booking_id)};
     run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
@@ -119,20 +127,25 @@ int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, Admi
         t->seats = 1;
         t->capacity = 1;
         t->precheck_probe = (Datum)0;
+        CHECK_FOR_INTERRUPTS();
     }
+    // In byte order of the names, for match_returned.
+    qsort(out, n, sizeof(AdmitTarget), compare_targets);
     return n;
 }
 
-// Matches rows RETURNING (ctid, worker) to the targets by worker name.
+// Matches rows RETURNING (ctid, worker) to the targets (in byte order of
+// their names, see worker_targets) by worker name.
 void match_returned(const AdmitTarget* targets, int n, ItemPointer tids) {
     for (uint64 r = 0; r < SPI_processed; ++r) {
+        CHECK_FOR_INTERRUPTS();
         bool isnull;
         ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
         text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-        for (int i = 0; i < n; ++i)
-            if (VARSIZE_ANY_EXHDR(worker) == VARSIZE_ANY_EXHDR(targets[i].key) &&
-                memcmp(VARDATA_ANY(worker), VARDATA_ANY(targets[i].key), VARSIZE_ANY_EXHDR(worker)) == 0)
-                tids[i] = *tid;
+        AdmitTarget probe;
+        probe.key = worker;
+        const AdmitTarget* hit = (const AdmitTarget*)bsearch(&probe, targets, n, sizeof(AdmitTarget), compare_targets);
+        if (hit) tids[hit - targets] = *tid;
     }
 }
 
