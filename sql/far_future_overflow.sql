@@ -57,6 +57,10 @@ SELECT pg_sleep(0.01);
 SELECT status FROM slotguard.book_slot('ff:hold', '[200000-01-01 00:30+00,200000-01-01 02:00+00)');
 SELECT pg_temp.ff_try(format('SELECT slotguard.confirm_booking(%s)', :hold_id));
 
+-- A hold that would end past the last timestamp: 22023 (was 22008).
+SELECT pg_temp.ff_try($$SELECT slotguard.book_slot('ff:hold', '[2040-01-01,2040-01-02)', hold => '2562047788 hours')$$);
+SELECT pg_temp.ff_try($$SELECT slotguard.book_slot('ff:hold', '[2040-01-01,2040-01-02)', hold => '2147483647 mons')$$);
+
 -- upsert_resource: lowering capacity or adding buffers under far-future
 -- bookings that would then overlap: 23P01, unchanged.
 SELECT key FROM slotguard.upsert_resource('ff:cap', 2);
