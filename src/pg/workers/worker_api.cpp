@@ -22,8 +22,9 @@ bool blank(text* t) {
 int compare_names(const void* a, const void* b) { return compare_text_bytes(*(text* const*)a, *(text* const*)b); }
 
 // The workers argument as distinct, non-blank names of at most
-// max_key_bytes, at most max_workers of them (22023 otherwise), sorted in
-// byte order (so duplicates are neighbours, and a name is found by bsearch).
+// max_key_bytes, at most max_workers of them (22023 otherwise), in the
+// caller's order (which the checks follow); duplicates are found by sorting
+// a copy, so that they are neighbours.
 text** worker_names(FunctionCallInfo fcinfo, int argno, int* n) {
     require_arg(fcinfo, argno, "workers");
     ArrayType* arr = PG_GETARG_ARRAYTYPE_P(argno);
@@ -44,13 +45,16 @@ text** worker_names(FunctionCallInfo fcinfo, int argno, int* n) {
         names[i] = DatumGetTextPP(elems[i]);
         check_key_length(names[i], "a worker name");
     }
-    qsort(names, *n, sizeof(text*), compare_names);
+    text** sorted = (text**)palloc(sizeof(text*) * (*n > 0 ? *n : 1));
+    memcpy(sorted, names, sizeof(text*) * *n);
+    qsort(sorted, *n, sizeof(text*), compare_names);
     for (int i = 1; i < *n; ++i) {
         CHECK_FOR_INTERRUPTS();
-        if (same_text(names[i], names[i - 1]))
+        if (same_text(sorted[i], sorted[i - 1]))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("worker \"%s\" is listed more than once", text_to_cstring(names[i]))));
+                            errmsg("worker \"%s\" is listed more than once", text_to_cstring(sorted[i]))));
     }
+    pfree(sorted);
     return names;
 }
 
@@ -93,15 +97,13 @@ void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) 
     if (a->assigned_by == NULL) nulls[3] = 'n';
     if (SPI_execute_plan(plan(PLAN_ASSIGN_INSERT), v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "slotguard: inserting assignments failed");
-    // The targets are in the (sorted) order of the names.
-    text** keys = (text**)palloc(sizeof(text*) * a->n);
-    for (int i = 0; i < a->n; ++i) keys[i] = a->targets[i].key;
+    NameSlot* slots = index_targets(a->targets, a->n);
     for (uint64 r = 0; r < SPI_processed; ++r) {
         CHECK_FOR_INTERRUPTS();
         bool isnull;
         ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
         text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-        int i = find_name(keys, a->n, worker);
+        int i = find_target(slots, a->n, worker);
         if (i >= 0) tids[i] = *tid;
     }
     *row = (Datum)0;
