@@ -176,3 +176,19 @@ ALTER TABLE slotguard.assignment
     ENABLE ALWAYS TRIGGER assignment_guard_after;
 ALTER TABLE slotguard.resource
     ENABLE ALWAYS TRIGGER resource_guard_after;
+
+-- --- contract limits: argument errors (API.md §6 (1.2)) ---
+-- tenant_of(NULL) answered NULL; no function is STRICT and a NULL argument
+-- is a clear error (22004), here as everywhere.
+CREATE OR REPLACE FUNCTION slotguard.tenant_of(key text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF key IS NULL THEN
+        RAISE EXCEPTION 'key must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    RETURN pg_catalog.split_part(key, ':', 1);
+END
+$$;
+COMMENT ON FUNCTION slotguard.tenant_of(text) IS
+    'The tenant of a key: the part before the first '':'' (acme:room-1 -> acme), or the whole key. The shard key of scale-out. NULL: 22004.';

@@ -52,18 +52,34 @@ struct BookOutcome {
 
 BookRequest parse_book_args(FunctionCallInfo fcinfo) {
     BookRequest r;
-    r.key = nonblank_text_arg(fcinfo, 0, "resource");
+    r.key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "during");
     r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
     r.range = checked_range(r.during, "during");
     r.seats = seats_arg(fcinfo, 2);
     r.holder = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+    if (r.holder != NULL) check_key_length(r.holder, "holder");
     r.hold = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
-    if (r.hold != NULL && interval_micros(r.hold, "hold") <= 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
-    r.idem = PG_ARGISNULL(5) ? NULL : nonblank_text_arg(fcinfo, 5, "idempotency_key");
+    if (r.hold != NULL) {
+        int64 us = interval_micros(r.hold, "hold");
+        TimestampTz expires;
+        if (us <= 0)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
+        // The expiry is now() + hold in calendar months and local days: it
+        // must be a timestamp even if every month has 31 days and every day
+        // 25 hours (so the addition itself can never overflow, 22008).
+        const Interval* h = r.hold;
+        __int128 most = (__int128)h->month * (h->month > 0 ? 31 : 28) * USECS_PER_DAY +
+                        (__int128)h->day * (h->day > 0 ? 25 : 23) * USECS_PER_HOUR + h->time;
+        __int128 end = (__int128)GetCurrentTransactionStartTimestamp() + most;
+        expires = end > PG_INT64_MAX ? DT_NOEND : (TimestampTz)end;
+        if (end > PG_INT64_MAX || !IS_VALID_TIMESTAMP(expires))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold is too long")));
+    }
+    r.idem = PG_ARGISNULL(5) ? NULL : key_text_arg(fcinfo, 5, "idempotency_key");
     r.has_metadata = !PG_ARGISNULL(6);
     r.metadata = r.has_metadata ? PG_GETARG_DATUM(6) : (Datum)0;
+    if (r.has_metadata) check_metadata_size(r.metadata, "metadata");
     return r;
 }
 

@@ -48,7 +48,7 @@ void collect_window(text* key, const TsRange& search, const ResourceInfo& res, O
 using namespace sgpg;
 
 extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
-    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
     require_arg(fcinfo, 2, "duration");
@@ -96,7 +96,7 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
 }
 
 extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
-    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
 

@@ -96,7 +96,8 @@ void evaluate(const AdmitTarget* targets, int n, const ItemPointerData* exclude,
                 if (all_spec) v->tokens[k] = token;
             }
             v->n_xids = total;
-            if (v->lowest_top_xid == 0 || fit.lowest_top_xid < v->lowest_top_xid) v->lowest_top_xid = fit.lowest_top_xid;
+            if (v->lowest_top_xid == 0 || TransactionIdPrecedes(fit.lowest_top_xid, v->lowest_top_xid))
+                v->lowest_top_xid = fit.lowest_top_xid;
         }
         if (keep_occ) {
             v->neighbourhood = occ;
@@ -202,7 +203,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
                     step = STEP_CONFLICT;
                     break;
                 }
-                if (v.lowest_top_xid < me) {
+                if (TransactionIdPrecedes(v.lowest_top_xid, me)) {
                     step = STEP_BACK_OUT;
                     break;
                 }

@@ -17,6 +17,13 @@
 
 namespace sgpg {
 
+// The instants PostgreSQL accepts as a finite timestamptz, in its
+// microseconds: MIN_TIMESTAMP (4713-11-24 BC) up to END_TIMESTAMP (294277-01-01),
+// exclusive (ranges.cpp checks these against PostgreSQL's own constants).
+// Slots and alternatives are only offered inside them.
+constexpr std::int64_t first_timestamp = -211813488000000000;
+constexpr std::int64_t end_timestamp = 9223371331200000000;
+
 struct BridgeError {
     char sqlstate[6];
     char message[256];
