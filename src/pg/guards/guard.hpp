@@ -99,8 +99,9 @@ struct RowEval {
     Oid argtype;
     int natts;
     MemoryContext parent;
-    bool usable;   // false: the plan is not a bare Result, use SPI
-    bool running;  // an evaluation started and has not finished
+    bool usable;  // false: the plan is not a bare Result, use SPI
+    int depth;    // evaluations in progress (an expression can write a table whose guard evaluates again)
+    bool broken;  // an error interrupted an evaluation: compile again
     CachedPlan* cplan;
     MemoryContext cxt;
     ParamListInfo params;
@@ -110,7 +111,8 @@ struct RowEval {
 void row_eval_init(RowEval* e, SPIPlanPtr plan, Oid argtype, int natts, MemoryContext parent);
 void row_eval_free(RowEval* e);
 // The plan's output for $1 = arg into values/nulls[natts] (valid until the
-// next call); false when it must run through SPI instead. Caller: as for
+// next call); false when it must run through SPI instead (also while an
+// evaluation of the same expressions is in progress further up the stack). Caller: as for
 // SPI_execute_plan (role, settings, snapshot).
 bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls);
 
