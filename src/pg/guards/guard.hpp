@@ -56,6 +56,11 @@ void check_expression_syntax(const char* what, const char* expr);
 // settings pinned); a bad expression raises 22023 naming it.
 Oid expression_type(Relation rel, const char* what, const char* expr);
 
+// The first temporary object (pg_temp function, operator, type, collation
+// or table) the prepared plan's analysed query refers to, described for a
+// message ("the function pg_temp.f()"), or NULL.
+const char* temporary_object_in(SPIPlanPtr plan);
+
 // SELECT lists and queries that evaluate a guard. Result columns:
 //   1 resource text, 2 during tstzrange, 3 active boolean, 4 seats int4,
 //   5 row key text.
