@@ -57,10 +57,9 @@ void apply_resource_settings(text* key, int capacity, int64 before_us, int64 aft
     lock_resource(key, ExclusiveLock);
     Datum r[3] = {PointerGetDatum(key), PointerGetDatum(micros_interval(before_us)),
                   PointerGetDatum(micros_interval(after_us))};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     int rc = SPI_execute_plan(plan(PLAN_REBLOCK), r, NULL, false, 0);
-    internal_write = was;
+    end_internal_write(mark);
     if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: updating blocked ranges failed");
     CommandCounterIncrement();
     check_resource_invariant(key, capacity);
