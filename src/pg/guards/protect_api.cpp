@@ -154,6 +154,7 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
         Datum* seats = (Datum*)palloc(sizeof(Datum) * n);
         int m = 0;
         for (uint64 i = 0; i < n; ++i) {
+            CHECK_FOR_INTERRUPTS();
             GuardRow r = read_guard_row(rows->vals[i], rows->tupdesc);
             if (!r.active) continue;
             check_guard_row(rel, key_names, NULL, n_keys, &r, capacity);
@@ -189,7 +190,9 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
 
 // 23P01 if the entries just built overbook a resource: the rows at fault
 // are named by their primary keys. The table is locked against writers,
-// so every entry of this new guard is our own.
+// so every entry of this new guard is our own. One index scan and one
+// sort and sweep per resource (bridge_overbooked_sweep): O(n log n) in the
+// rows, interruptible between resources and inside the scans.
 void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_columns) {
     Oid types[1] = {INT4OID};
     Datum v[1] = {Int32GetDatum(id)};
@@ -199,6 +202,7 @@ void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_co
     EntryRels er;
     open_entries(&er, RowExclusiveLock);
     for (uint64 k = 0; k < n_keys; ++k) {
+        CHECK_FOR_INTERRUPTS();
         bool isnull;
         text* entry_key = DatumGetTextPP(SPI_getbinval(keys->vals[k], keys->tupdesc, 1, &isnull));
         Occupants occ;
@@ -206,7 +210,7 @@ void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_co
         int64* ids = (int64*)palloc(sizeof(int64) * (occ.n > 0 ? occ.n : 1));
         int n_ids = 0;
         BridgeError err;
-        if (!bridge_overbooked(occ.items, occ.n, capacity, ids, &n_ids, &err)) raise_bridge_error(err);
+        if (!bridge_overbooked_sweep(occ.items, occ.n, capacity, ids, &n_ids, &err)) raise_bridge_error(err);
         if (n_ids > 0) {
             char* resource = text_to_cstring(entry_key);
             char* slash = strchr(resource, '/');
