@@ -145,6 +145,14 @@ RoleSave become_table_owner(Relation rel);
 // slotguard's own tables are read and written as their owner.
 RoleSave become_guard_owner(void);
 void restore_role(const RoleSave* s);
+// Whether slotguard.guard has the owner column (1.2): the role that owned
+// the table when protect() was called, the only one its expressions may
+// run as.
+bool guard_owner_recorded(void);
+// 42501 when the table's owner is no longer `owner` (InvalidOid: not
+// recorded, nothing to check): the expressions were given by the old owner
+// and must not start running as the new one without that role's consent.
+void check_owner_unchanged(Relation rel, Oid owner);
 
 // --- guard entries (guard_entries.cpp) ------------------------------------
 

@@ -622,4 +622,21 @@ RoleSave become_guard_owner(void) {
 
 void restore_role(const RoleSave* s) { SetUserIdAndSecContext(s->user, s->sec); }
 
+bool guard_owner_recorded(void) {
+    return get_attnum(slotguard_relation("guard"), "owner") != InvalidAttrNumber;
+}
+
+void check_owner_unchanged(Relation rel, Oid owner) {
+    if (!OidIsValid(owner) || owner == rel->rd_rel->relowner) return;
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("table %s changed owner since it was protected", qualified_name(rel)),
+                    errdetail("Its guard's expressions were given by role %s and would now run as role %s.",
+                              quote_identifier(GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true)
+                                                                               : "(dropped)"),
+                              quote_identifier(GetUserNameFromId(rel->rd_rel->relowner, false))),
+                    errhint("The new owner must run slotguard.unprotect() and slotguard.protect() on the table "
+                            "again."),
+                    errtable(rel)));
+}
+
 }  // namespace sgpg
