@@ -207,7 +207,7 @@ void load_guard(Guard* g, Relation rel) {
     g->valid = true;
 }
 
-// The guard, loaded if needed, marked busy until release_guard().
+// The guard, loaded if needed, marked busy (the trigger unmarks it when done).
 Guard* guard_for(int32 id, Relation rel) {
     if (guards == NULL) init_cache();
     bool found;
