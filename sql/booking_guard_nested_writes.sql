@@ -69,3 +69,6 @@ SELECT status FROM slotguard.cancel_booking(:second);
 SELECT pg_temp.guard_calls() - :before AS guard_calls;
 COMMIT;
 DROP FUNCTION public.audit_booking(), public.rebook();
+-- Leave no bookings behind for the tests after this one.
+DELETE FROM slotguard.booking WHERE resource_key = 'nested-room';
+DELETE FROM slotguard.resource WHERE key = 'nested-room';
