@@ -393,9 +393,9 @@ extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
     if (strcmp(b.status, "cancelled") != 0) {
         // Freeing capacity and workers needs no check.
         Datum v[1] = {Int64GetDatum(b.id)};
-        internal_write = true;
+        int mark = begin_internal_write();
         int rc = SPI_execute_plan(plan(PLAN_BOOKING_CANCEL), v, NULL, false, 1);
-        internal_write = false;
+        end_internal_write(mark);
         if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "slotguard: cancel failed");
         ItemPointerData tid;
         take_returning(&tid, &row);

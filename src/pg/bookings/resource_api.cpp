@@ -57,8 +57,7 @@ void apply_resource_settings(text* key, int capacity, int64 before_us, int64 aft
     lock_resource(key, ExclusiveLock);
     Datum r[3] = {PointerGetDatum(key), PointerGetDatum(micros_interval(before_us)),
                   PointerGetDatum(micros_interval(after_us))};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     int rc = 0;
     MemoryContext cxt = CurrentMemoryContext;
     PG_TRY();
@@ -70,7 +69,7 @@ void apply_resource_settings(text* key, int capacity, int64 before_us, int64 aft
         // A buffer that pushes a booking's blocked range past the last (or
         // before the first) timestamp is an invalid value of the call, as
         // for a new booking (widen_range); any other error passes unchanged.
-        internal_write = was;
+        end_internal_write(mark);
         MemoryContextSwitchTo(cxt);
         ErrorData* e = CopyErrorData();
         if (e->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) PG_RE_THROW();
@@ -80,7 +79,7 @@ void apply_resource_settings(text* key, int capacity, int64 before_us, int64 aft
                                text_to_cstring(key))));
     }
     PG_END_TRY();
-    internal_write = was;
+    end_internal_write(mark);
     if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: updating blocked ranges failed");
     CommandCounterIncrement();
     check_resource_invariant(key, capacity);

@@ -192,9 +192,9 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
         bool duplicate_key = false;
         PG_TRY();
         {
-            internal_write = true;
+            int mark = begin_internal_write();
             write(arg, tids, &row, cxt);
-            internal_write = false;
+            end_internal_write(mark);
             TransactionId me = GetTopTransactionId();
             for (;;) {
                 evaluate(targets, n, tids, &v);
@@ -215,7 +215,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
         }
         PG_CATCH();
         {
-            internal_write = false;
+            // The rollback below also drops the internal-write mark.
             MemoryContextSwitchTo(cxt);
             ErrorData* edata = CopyErrorData();
             FlushErrorState();

@@ -77,6 +77,15 @@ bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_
     });
 }
 
+bool bridge_overbooked_sweep(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                             BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<std::int64_t> found = sg::overbooked_ids(std::vector<sg::Occupant>(occ, occ + n), capacity);
+        *n_ids = static_cast<int>(std::min<std::size_t>(found.size(), n));
+        std::copy_n(found.begin(), *n_ids, ids);
+    });
+}
+
 bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& wanted,
                          sg::Micros step, sg::Micros horizon, int max_results, sg::Span* out, int* n_out,
                          BridgeError* err) noexcept {

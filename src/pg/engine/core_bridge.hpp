@@ -10,6 +10,7 @@
 #include "core/capacity_profile.hpp"
 #include "core/fit_check.hpp"
 #include "core/occupant.hpp"
+#include "core/overbooking.hpp"
 #include "core/slot_search.hpp"
 
 #include <cstddef>
@@ -44,6 +45,11 @@ bool bridge_check_fit(const sg::Span& want, int seats, int capacity, const sg::O
 // Ids of occupants that overlap an instant whose load exceeds capacity.
 bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
                        BridgeError* err) noexcept;
+
+// The same answer in O(n log n) (one sort and a sweep), for many
+// occupants (protect() over an existing table).
+bool bridge_overbooked_sweep(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                             BridgeError* err) noexcept;
 
 bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& wanted,
                          sg::Micros step, sg::Micros horizon, int max_results, sg::Span* out, int* n_out,

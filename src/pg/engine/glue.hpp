@@ -19,9 +19,17 @@ extern int max_suggestions;
 extern int suggestion_horizon_minutes;
 extern int suggestion_steps;
 extern int max_metadata_bytes;
-// True while the API itself writes slotguard.booking: its rows were already
-// checked, so the booking trigger lets them through.
-extern bool internal_write;
+// While the API itself writes slotguard.booking or assignment, rows it has
+// already checked, the guard triggers let them through: between
+// begin_internal_write() and end_internal_write(token), and only for the
+// statements the API runs itself (not for a user's trigger, nor inside a
+// user's EXCEPTION block, nested in them).
+int begin_internal_write(void);
+void end_internal_write(int token);
+// In the WHEN clause of the guard triggers: a statement of the API's own.
+bool internal_write_here(void);
+// In the body of a guard trigger fired by such a statement.
+bool internal_write_in_trigger(void);
 
 // --- text comparison --------------------------------------------------------
 // Byte equality, which is what = means for the deterministic collations of

@@ -79,10 +79,9 @@ struct InsertAssignments {
 // removal left pending while waiting could deadlock with a crossing call).
 void remove_unwanted(int64 booking_id, Datum wanted) {
     Datum rv[2] = {Int64GetDatum(booking_id), wanted};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     run_latest(plan(PLAN_ASSIGN_REMOVE_OTHERS), rv, NULL, 0);
-    internal_write = was;
+    end_internal_write(mark);
 }
 
 void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
@@ -193,9 +192,9 @@ extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
     SPI_connect();
     LockedBooking b = lock_booking(fcinfo);
     Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
-    internal_write = true;
+    int mark = begin_internal_write();
     run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
-    internal_write = false;
+    end_internal_write(mark);
     bool was_active = SPI_processed > 0;
     SPI_finish();
     PG_RETURN_BOOL(was_active);

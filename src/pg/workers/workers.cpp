@@ -194,10 +194,9 @@ void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets
 
 void release_assignments(int64 booking_id) {
     Datum v[1] = {Int64GetDatum(booking_id)};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     run_latest(plan(PLAN_ASSIGN_RELEASE), v, NULL, 0);
-    internal_write = was;
+    end_internal_write(mark);
 }
 
 void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r) {
