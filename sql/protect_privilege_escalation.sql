@@ -12,6 +12,9 @@ SET TIME ZONE 'UTC';
 
 CREATE ROLE sg_attacker;
 CREATE ROLE sg_owner;
+-- Both have every right slotguard gives (admin too): what stops the
+-- attacker must be the defences, not a missing grant.
+SELECT slotguard.grant_access('sg_attacker', admin => true), slotguard.grant_access('sg_owner', admin => true);
 CREATE SCHEMA sg_attacker AUTHORIZATION sg_attacker;
 GRANT USAGE ON SCHEMA sg_attacker TO PUBLIC;
 CREATE TABLE public.payroll (employee int PRIMARY KEY, period tstzrange);
@@ -125,5 +128,6 @@ SELECT rolsuper FROM pg_roles WHERE rolname = 'sg_attacker';
 DROP TABLE public.payroll, public.visits, public.rooms, public.desks;
 DROP FUNCTION public.protect_desks();
 DROP SCHEMA sg_attacker CASCADE;
+SELECT slotguard.revoke_access('sg_attacker'), slotguard.revoke_access('sg_owner');
 DROP ROLE sg_attacker;
 DROP ROLE sg_owner;

@@ -7,6 +7,7 @@ SET TIME ZONE 'UTC';
 -- evaluated uninitialised expression states: the server crashed. Now a
 -- failed compile keeps nothing, and each write fails cleanly (42501).
 CREATE ROLE sg_revoker;
+SELECT slotguard.grant_access('sg_revoker', admin => true);
 CREATE SCHEMA sg_revoker AUTHORIZATION sg_revoker;
 SET ROLE sg_revoker;
 CREATE FUNCTION sg_revoker.slot(t timestamptz) RETURNS tstzrange LANGUAGE sql IMMUTABLE
@@ -43,4 +44,5 @@ SELECT id, room FROM sg_revoker.log ORDER BY id;
 RESET ROLE;
 
 DROP SCHEMA sg_revoker CASCADE;
+SELECT slotguard.revoke_access('sg_revoker');
 DROP ROLE sg_revoker;

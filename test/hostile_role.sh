@@ -39,6 +39,9 @@ cluster_psql -U postgres <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION slotguard CASCADE;
 CREATE ROLE mallory LOGIN;
+-- mallory has every right slotguard can give (the administrator's too):
+-- what stops her must be the defences, not a missing grant.
+SELECT slotguard.grant_access('mallory', admin => true);
 CREATE SCHEMA mallory AUTHORIZATION mallory;
 GRANT USAGE ON SCHEMA mallory TO PUBLIC;
 -- The victim: a superuser's table, and one a superuser protects properly.
@@ -71,6 +74,10 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mallory TO PUBLIC;
 SQL
 
 start_time=$(value "SELECT pg_postmaster_start_time()")
+
+# The attack's own set-up must have worked (else it proves nothing).
+guard_on() { [[ $(value "SELECT count(*) FROM slotguard.guard WHERE tbl = to_regclass('$1')") == 1 ]] ||
+    { echo "$NAME: $CURRENT: set-up failed: no guard on $1" >&2; return 1; }; }
 
 # Whatever an attack did, the superuser then writes the victim's table:
 # a guard mallory managed to install would run pwn() now.
@@ -109,6 +116,7 @@ attack_guard_expression_chaining() {
     as_mallory "CREATE TABLE mallory.inbox (id int PRIMARY KEY, at tstzrange);
                    SELECT slotguard.protect('mallory.inbox', 'mallory.grab()::text', 'at');
                    GRANT INSERT ON mallory.inbox TO PUBLIC;"
+    guard_on mallory.inbox || return 1
     as_super "INSERT INTO mallory.inbox VALUES (1, '[2030-01-01,2030-01-02)')"
     victim_writes
 }
@@ -134,6 +142,7 @@ attack_pg_temp() {
 attack_owner_change() {
     as_mallory "CREATE TABLE mallory.handover (id int PRIMARY KEY, at tstzrange);
                    SELECT slotguard.protect('mallory.handover', 'mallory.pwn(id)', 'at');"
+    guard_on mallory.handover || return 1
     as_super "ALTER TABLE mallory.handover OWNER TO postgres"
     as_super "INSERT INTO mallory.handover VALUES (1, '[2030-01-01,2030-01-02)')"
     as_super "UPDATE mallory.handover SET at = '[2030-01-02,2030-01-03)'"
@@ -151,7 +160,41 @@ attack_revoked_function_crash() {
                    INSERT INTO mallory.visits VALUES (2, 'a', '2030-01-01 12:00+00');
                    INSERT INTO mallory.visits VALUES (3, 'a', '2030-01-01 14:00+00');
                    INSERT INTO mallory.visits VALUES (4, 'a', '2030-01-01 16:00+00');"
+    guard_on mallory.visits || return 1
     [[ $(value "SELECT pg_postmaster_start_time()") == "$start_time" ]]
+}
+
+# Issue 13 item 3: bookings near the end of time overflowed the grid and
+# became invisible, so a second one overbooked. mallory books the same
+# far-future range twice on a capacity-1 resource (also through her own
+# protected table): exactly one may stand.
+attack_far_future_overbooking() {
+    as_mallory "SELECT slotguard.book_slot('mallory:room', '[2030-06-01 10:00+00,294276-12-31 23:59:59+00)');
+                   SELECT slotguard.book_slot('mallory:room', '[2030-06-01 10:00+00,294276-12-31 23:59:59+00)');
+                   SELECT slotguard.book_slot('mallory:room', '[294276-12-31 10:00+00,294276-12-31 23:59:59+00)');
+                   CREATE TABLE mallory.far (id int PRIMARY KEY, room text, at tstzrange);
+                   SELECT slotguard.protect('mallory.far', 'room', 'at');
+                   INSERT INTO mallory.far VALUES (1, 'r', '[2030-06-01 10:00+00,294276-12-31 23:59:59+00)');
+                   INSERT INTO mallory.far VALUES (2, 'r', '[294276-12-30 10:00+00,294276-12-31 23:59:59+00)');"
+    guard_on mallory.far || return 1
+    [[ $(value "SELECT count(*) FROM slotguard.booking WHERE resource_key = 'mallory:room' AND status <> 'cancelled'") == 1 &&
+       $(value "SELECT count(*) FROM mallory.far") == 1 ]]
+}
+
+# Issue 13 item 7: assign_workers with 60,000 names ran for seconds in a
+# loop that ignored statement_timeout and cancel (a million names: only a
+# cluster restart ended it). Under a 1 s statement_timeout the call must
+# end with the contract's 22023 (over the documented maximum) or 57014,
+# and the backend must answer the next statement.
+attack_unstoppable_assign() {
+    as_mallory "SELECT id FROM slotguard.book_slot('mallory:van', '[2030-01-01 10:00+00,2030-01-01 11:00+00)') \\gset
+                   SET statement_timeout = '1s';
+                   \\set VERBOSITY verbose
+                   SELECT count(*) FROM slotguard.assign_workers(:id, (SELECT array_agg('mallory:w' || g) FROM generate_series(1, 60000) g));
+                   SELECT count(*) FROM slotguard.assign_workers(:id, (SELECT array_agg('mallory:w' || (g % 30000)) FROM generate_series(1, 60000) g));
+                   SELECT 'still answering';"
+    grep -q 'still answering' "$work/$CURRENT.log" &&
+        [[ $(grep -cE 'ERROR:  (22023|57014):' "$work/$CURRENT.log") == 2 ]]
 }
 
 ATTACKS=(
@@ -161,6 +204,8 @@ ATTACKS=(
     pg_temp
     owner_change
     revoked_function_crash
+    far_future_overbooking
+    unstoppable_assign
 )
 
 failed=0
