@@ -94,7 +94,9 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
 
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     require_writable("upsert_resource");
+    CallerScope scope = enter_api(fcinfo, "upsert_resource");
     text* key = nonblank_text_arg(fcinfo, 0, "key");
+    require_tenant_write(&scope.conf, key, "create or change a resource");
     require_arg(fcinfo, 1, "capacity");
     int capacity = PG_GETARG_INT32(1);
     if (capacity < 1)
@@ -119,5 +121,6 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     // The resource trigger (resource_guard) re-derives blocked ranges and
     // re-checks the bookings against the new settings.
     SPI_finish();
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
 }

@@ -19,6 +19,9 @@ int count_active_workers(int64 booking_id);
 // new row of targets[i] (matched by worker).
 void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids);
 void release_assignments(int64 booking_id);
-[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r);
+// 23P01 naming the conflicting bookings (for a confined caller, the ones it
+// may see; SPI connected then).
+[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r,
+                                        const Confinement* conf = NULL);
 
 }  // namespace sgpg
