@@ -352,18 +352,48 @@ const PlanSpec visible_spec = {
 
 }  // namespace
 
+namespace {
+
+// prosecdef and proowner of the API functions, by oid; forgotten on any
+// change of pg_proc (ALTER FUNCTION ... SECURITY INVOKER / OWNER TO).
+struct FunctionInfo {
+    Oid fn;
+    bool definer;
+    Oid owner;
+};
+FunctionInfo functions[32];
+int n_functions = 0;
+bool proc_callback_registered = false;
+
+void forget_functions(Datum, int, uint32) { n_functions = 0; }
+
+FunctionInfo function_info(Oid fn) {
+    for (int i = 0; i < n_functions; ++i)
+        if (functions[i].fn == fn) return functions[i];
+    if (!proc_callback_registered) {
+        CacheRegisterSyscacheCallback(PROCOID, forget_functions, (Datum)0);
+        proc_callback_registered = true;
+    }
+    HeapTuple tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+    if (!HeapTupleIsValid(tp)) elog(ERROR, "slotguard: cache lookup failed for function %u", fn);
+    Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tp);
+    FunctionInfo info = {fn, proc->prosecdef, proc->proowner};
+    ReleaseSysCache(tp);
+    if (n_functions < (int)lengthof(functions)) functions[n_functions++] = info;
+    return info;
+}
+
+}  // namespace
+
 CallerScope enter_api(FunctionCallInfo fcinfo, const char* function) {
     CallerScope s;
     GetUserIdAndSecContext(&s.saved_user, &s.saved_sec);
     s.caller = s.saved_user;
     s.switched = false;
     s.conf = Confinement{false, 0, NULL, NULL};
-    HeapTuple tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
-    if (!HeapTupleIsValid(tp)) elog(ERROR, "slotguard: cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
-    Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tp);
-    bool definer = proc->prosecdef;
-    Oid owner = proc->proowner;
-    ReleaseSysCache(tp);
+    FunctionInfo info = function_info(fcinfo->flinfo->fn_oid);
+    bool definer = info.definer;
+    Oid owner = info.owner;
     if (definer) {
         // 1.0/1.1 (or a function made SECURITY DEFINER by hand): already
         // the owner, and the caller is not known. Nobody can be confined.
