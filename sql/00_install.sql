@@ -65,12 +65,19 @@ SELECT count(*) FILTER (WHERE obj_description(p.oid, 'pg_proc') IS NULL) AS with
 FROM pg_proc p
 WHERE p.pronamespace = 'slotguard'::regnamespace;
 -- Every function PUBLIC may execute (the API, whatever it grows to) is
--- SECURITY DEFINER with search_path = pg_catalog, pg_temp.
+-- SECURITY DEFINER with search_path = pg_catalog, pg_temp; protect() and
+-- unprotect() are SECURITY INVOKER (1.2: they act for the current role and
+-- switch to slotguard's owner only for slotguard's own writes).
 SELECT count(*) AS public_functions_not_pinned
 FROM pg_proc p
 WHERE p.pronamespace = 'slotguard'::regnamespace
   AND has_function_privilege('public', p.oid, 'EXECUTE')
-  AND (NOT p.prosecdef OR p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']);
+  AND (NOT p.prosecdef AND p.proname NOT IN ('protect', 'unprotect')
+       OR p.proconfig IS DISTINCT FROM ARRAY['search_path=pg_catalog, pg_temp']);
+SELECT p.proname, p.prosecdef, p.proconfig
+FROM pg_proc p
+WHERE p.pronamespace = 'slotguard'::regnamespace AND p.proname IN ('protect', 'unprotect')
+ORDER BY p.proname;
 -- The trigger functions are not for PUBLIC.
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
 FROM pg_proc p

@@ -116,14 +116,19 @@ SELECT pg_temp.sqlstate_of($$SELECT slotguard.book_slot('conf-b:room', '[2031-01
 SELECT pg_temp.sqlstate_of($$SELECT * FROM slotguard.try_book_slot('conf-b:room', '[2031-01-02 10:00+00,2031-01-02 11:00+00)')$$);
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.upsert_resource('conf-b:room', 5)$$);
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.upsert_resource('conf-b:new', 5)$$);
+-- Without auto-create (a superuser's setting), exactly what an unknown
+-- resource answers.
+RESET ROLE;
 SET slotguard.auto_create_resources = off;
--- Without auto-create, exactly what an unknown resource answers.
+SET ROLE regress_conf_a;
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.book_slot('conf-b:room', '[2031-01-02 10:00+00,2031-01-02 11:00+00)')$$);
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.book_slot('conf-b:nothing', '[2031-01-02 10:00+00,2031-01-02 11:00+00)')$$);
 SELECT pg_temp.sqlstate_of($$SELECT * FROM slotguard.try_book_slot('conf-b:room', '[2031-01-02 10:00+00,2031-01-02 11:00+00)')$$);
 SELECT pg_temp.sqlstate_of($$SELECT * FROM slotguard.free_slots('conf-b:room', '[2031-01-01 09:00+00,2031-01-01 12:00+00)', '1 hour')$$);
 SELECT pg_temp.sqlstate_of($$SELECT * FROM slotguard.availability('conf-b:room', '[2031-01-01 09:00+00,2031-01-01 12:00+00)')$$);
+RESET ROLE;
 RESET slotguard.auto_create_resources;
+SET ROLE regress_conf_a;
 -- With auto-create, an unknown resource is all free: so is another tenant's
 -- (its booking at 10:00 does not show).
 SELECT * FROM slotguard.free_slots('conf-b:room', '[2031-01-01 09:00+00,2031-01-01 12:00+00)', '1 hour');

@@ -10,11 +10,11 @@
 namespace sg {
 
 namespace icl = boost::icl;
-using Interval = icl::right_open_interval<Point>;
+using Interval = icl::right_open_interval<Wide>;
 // partial_absorber never stores a load of 0, and interval_map joins
 // neighbours of equal load: its segments are the maximal non-idle runs.
 using LoadMap =
-    icl::interval_map<Point, int, icl::partial_absorber, std::less, icl::inplace_plus, icl::inter_section, Interval>;
+    icl::interval_map<Wide, int, icl::partial_absorber, std::less, icl::inplace_plus, icl::inter_section, Interval>;
 
 struct CapacityProfile::Impl {
     LoadMap load;
@@ -48,11 +48,11 @@ std::vector<LoadSegment> CapacityProfile::segments(const Span& window) const {
     if (window.empty()) return runs;
     // Stored segments are maximal and never 0, so clipping them and filling
     // the gaps between them with 0 already yields maximal runs.
-    Point covered = window.lo;
+    Wide covered = window.lo;
     const auto range = impl_->load.equal_range(Interval(window.lo, window.hi));
     for (auto it = range.first; it != range.second; ++it) {
-        const Point lo = std::max(it->first.lower(), window.lo);
-        const Point hi = std::min(it->first.upper(), window.hi);
+        const Wide lo = std::max<Wide>(it->first.lower(), window.lo);
+        const Wide hi = std::min<Wide>(it->first.upper(), window.hi);
         if (covered < lo) runs.push_back({Span{covered, lo}, 0});
         runs.push_back({Span{lo, hi}, it->second});
         covered = hi;

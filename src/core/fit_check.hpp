@@ -5,6 +5,7 @@
 #include "occupant.hpp"
 #include "timeline.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -31,5 +32,10 @@ struct FitResult {
 // `want` is the blocked span of the candidate; `others` excludes the
 // candidate itself. capacity >= 1, seats >= 1.
 FitResult check_fit(const Span& want, int seats, int capacity, const std::vector<Occupant>& others);
+
+// Ids of the occupants (certain or not) that overlap an instant where their
+// summed seats exceed `capacity`; ascending, no duplicates. One sort and a
+// sweep: O(n log n) whatever the shape of the input.
+std::vector<std::int64_t> overbooked(const Occupant* occupants, std::size_t n, int capacity);
 
 }  // namespace sg

@@ -10,6 +10,14 @@ namespace sg {
 // Transaction id of a writer whose outcome is not yet known (0 = none).
 using Xid = std::uint32_t;
 
+// Whether a was assigned before b, modulo 2^32 as PostgreSQL's
+// TransactionIdPrecedes compares them: a raw < inverts once the xid counter
+// wraps around. The permanent xids (below 3) are compared as numbers.
+inline bool xid_precedes(Xid a, Xid b) {
+    if (a < 3 || b < 3) return a < b;
+    return static_cast<std::int32_t>(a - b) < 0;
+}
+
 struct Occupant {
     std::int64_t id = 0;  // booking id (or row number for guarded tables)
     Span blocked;         // what it blocks, buffers included

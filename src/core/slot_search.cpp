@@ -9,9 +9,9 @@ namespace sg {
 
 namespace {
 
-// Grid arithmetic is unsigned where a distance can exceed INT64_MAX; a
-// candidate whose points would leave the int64 range is never offered.
-using Unsigned = std::uint64_t;
+// Grid arithmetic is unsigned where a distance can exceed the largest
+// point; a candidate whose points would leave the grid is never offered.
+using Unsigned = unsigned __int128;
 
 Unsigned distance(Point from, Point to) { return Unsigned(to) - Unsigned(from); }  // from <= to
 Unsigned ceil_div(Unsigned a, Unsigned b) { return a / b + (a % b != 0); }
@@ -19,9 +19,12 @@ Unsigned grid_unit(Micros step) { return 2 * Unsigned(step); }  // grid_length(s
 
 // widen(), or false when a point would overflow.
 bool widen_checked(const Span& s, const SlotQuery& q, Span& out) {
-    Point before = 0, after = 0;
-    return !__builtin_mul_overflow(q.buffer_before, 2, &before) && !__builtin_mul_overflow(q.buffer_after, 2, &after) &&
-           !__builtin_sub_overflow(s.lo, before, &out.lo) && !__builtin_add_overflow(s.hi, after, &out.hi);
+    Wide before = 0, after = 0, lo = 0, hi = 0;
+    if (__builtin_mul_overflow(q.buffer_before, 2, &before) || __builtin_mul_overflow(q.buffer_after, 2, &after) ||
+        __builtin_sub_overflow(Wide(s.lo), before, &lo) || __builtin_add_overflow(Wide(s.hi), after, &hi))
+        return false;
+    out = Span{lo, hi};
+    return true;
 }
 
 // One direction of a grid search: candidate m (0 <= m <= last) is `start`
@@ -33,12 +36,13 @@ public:
     Walk(const CapacityProfile& profile, const SlotQuery& q, const Span& start, Micros step, int dir, Unsigned max_m)
         : start_(start), unit_(grid_unit(step)), dir_(dir) {
         if (!widen_checked(start, q, widened_)) return;
-        // Stop before any point of a candidate or its widened span overflows.
-        const Point lo = std::min(start.lo, widened_.lo), hi = std::max(start.hi, widened_.hi);
-        const Unsigned representable = (dir > 0 ? distance(hi, std::numeric_limits<Point>::max())
-                                                : distance(std::numeric_limits<Point>::min(), lo)) /
-                                       unit_;
-        last_ = std::int64_t(std::min(max_m, representable));
+        // Stop before any point of a candidate or its widened span leaves
+        // [q.earliest, q.latest].
+        const Wide lo = std::min<Wide>(start.lo, widened_.lo), hi = std::max<Wide>(start.hi, widened_.hi);
+        if (lo < q.earliest || hi > q.latest) return;
+        const Unsigned representable = (dir > 0 ? distance(hi, q.latest) : distance(q.earliest, lo)) / unit_;
+        // Candidates are counted in int64 (far more than any search asks for).
+        last_ = std::int64_t(std::min({max_m, representable, Unsigned(std::numeric_limits<std::int64_t>::max() - 1)}));
 
         const Span end = shift(widened_, last_);
         const Span reach = dir > 0 ? Span{widened_.lo, end.hi} : Span{end.lo, widened_.hi};
@@ -96,11 +100,9 @@ std::vector<Span> free_slots(const CapacityProfile& profile, const SlotQuery& q,
     std::vector<Span> slots;
     if (duration <= 0 || step <= 0 || limit == 0) return slots;
     Micros end_t = 0;
-    Span first;
-    if (__builtin_add_overflow(search_lower_t, duration, &end_t) ||
-        __builtin_mul_overflow(search_lower_t, 2, &first.lo) || __builtin_mul_overflow(end_t, 2, &first.hi) ||
-        first.hi > search.hi)
-        return slots;
+    if (__builtin_add_overflow(search_lower_t, duration, &end_t)) return slots;
+    const Span first = make_span(search_lower_t, true, end_t, false);
+    if (first.hi > search.hi) return slots;
 
     const Unsigned unit = grid_unit(step);
     Walk walk(profile, q, first, step, +1, distance(first.hi, search.hi) / unit);

@@ -6,6 +6,7 @@
 #include "timeline.hpp"
 
 #include <cstddef>
+#include <limits>
 #include <vector>
 
 namespace sg {
@@ -15,6 +16,10 @@ struct SlotQuery {
     int seats = 1;
     Micros buffer_before = 0;
     Micros buffer_after = 0;
+    // Every point of an offered slot and of the span it blocks lies in
+    // [earliest, latest] (the glue passes the timestamps PostgreSQL accepts).
+    Point earliest = std::numeric_limits<Wide>::min();
+    Point latest = std::numeric_limits<Wide>::max();
 };
 
 // True when a booking occupying `during` (not widened) fits: the peak load

@@ -122,6 +122,21 @@ TEST(FitCheck, UncertainWaitsOnlyForPendingInTheOverloadedPart) {
     EXPECT_EQ(r.lowest_top_xid, 60u);
 }
 
+TEST(FitCheck, LowestTopXidAcrossXidWraparound) {
+    // 4294967290 was assigned before 10 once the counter wrapped: it is the
+    // older writer, whichever order the occupants come in.
+    for (bool wrapped_first : {true, false}) {
+        std::vector<Occupant> others{pending(1, at(0, 10), 10, 10), pending(2, at(0, 10), 4294967290u, 4294967290u)};
+        if (wrapped_first) std::swap(others[0], others[1]);
+        const FitResult r = check_fit(at(0, 10), 1, 2, others);
+        EXPECT_EQ(r.verdict, Verdict::Uncertain);
+        EXPECT_EQ(r.lowest_top_xid, 4294967290u);
+    }
+    EXPECT_TRUE(xid_precedes(4294967290u, 10));
+    EXPECT_FALSE(xid_precedes(10, 4294967290u));
+    EXPECT_TRUE(xid_precedes(2, 3));  // permanent xids come first
+}
+
 TEST(FitCheck, LowestTopXidCanComeFromASubtransaction) {
     const std::vector<Occupant> others{pending(1, at(0, 10), 500, 40), pending(2, at(0, 10), 300, 300)};
     const FitResult r = check_fit(at(0, 10), 1, 2, others);
@@ -154,19 +169,19 @@ TEST(FitCheck, PendingThatWouldStillFitIsIgnored) {
 
 // Brute force over every point of a small grid, straight from the definitions.
 FitResult brute_force(const Span& want, int seats, int capacity, const std::vector<Occupant>& others) {
-    auto load_at = [&](Point x, bool certain_only) {
+    auto load_at = [&](Wide x, bool certain_only) {
         int load = 0;
         for (const Occupant& o : others)
             if ((o.certain || !certain_only) && o.blocked.lo <= x && x < o.blocked.hi) load += o.seats;
         return load;
     };
     auto touches_overload = [&](const Occupant& o, bool certain_only) {
-        for (Point x = std::max(o.blocked.lo, want.lo); x < std::min(o.blocked.hi, want.hi); ++x)
+        for (Wide x = std::max<Wide>(o.blocked.lo, want.lo); x < std::min<Wide>(o.blocked.hi, want.hi); ++x)
             if (load_at(x, certain_only) + seats > capacity) return true;
         return false;
     };
     int peak_all = 0, peak_certain = 0;
-    for (Point x = want.lo; x < want.hi; ++x) {
+    for (Wide x = want.lo; x < want.hi; ++x) {
         peak_all = std::max(peak_all, load_at(x, false));
         peak_certain = std::max(peak_certain, load_at(x, true));
     }
@@ -195,7 +210,7 @@ FitResult brute_force(const Span& want, int seats, int capacity, const std::vect
 
 TEST(FitCheck, RandomCasesMatchBruteForce) {
     std::mt19937 rng(7);
-    std::uniform_int_distribution<Point> point(0, 60), length(1, 20);
+    std::uniform_int_distribution<std::int64_t> point(0, 60), length(1, 20);
     std::uniform_int_distribution<int> count(0, 12), small(1, 3), coin(0, 2);
     std::uniform_int_distribution<Xid> xid(1, 8);
     int seen[3] = {0, 0, 0};
@@ -230,6 +245,62 @@ TEST(FitCheck, RandomCasesMatchBruteForce) {
     EXPECT_GT(seen[static_cast<int>(Verdict::Fits)], 100);
     EXPECT_GT(seen[static_cast<int>(Verdict::Conflict)], 100);
     EXPECT_GT(seen[static_cast<int>(Verdict::Uncertain)], 100);
+}
+
+Ids overbooked_of(const std::vector<Occupant>& occ, int capacity) { return overbooked(occ.data(), occ.size(), capacity); }
+
+TEST(Overbooked, NamesOnlyTheOccupantsOfOverloadedInstants) {
+    // capacity 1: 1 and 2 overlap on [5,10); 3 touches 2 only at its end; 4 is alone.
+    const std::vector<Occupant> occ = {certain(1, at(0, 10)), certain(2, at(5, 15)), certain(3, at(15, 20)),
+                                       certain(4, at(30, 40))};
+    EXPECT_EQ(overbooked_of(occ, 1), (Ids{1, 2}));
+    EXPECT_EQ(overbooked_of(occ, 2), Ids{});
+    EXPECT_EQ(overbooked_of({}, 1), Ids{});
+    // Seats count, pending occupants count, a repeated id is named once.
+    EXPECT_EQ(overbooked_of({certain(7, at(0, 5), 2), pending(8, at(4, 6), 9, 9), certain(7, at(20, 30))}, 2),
+              (Ids{7, 8}));
+}
+
+TEST(Overbooked, RandomCasesMatchBruteForce) {
+    std::mt19937 rng(13);
+    std::uniform_int_distribution<std::int64_t> point(0, 80), length(1, 25);
+    std::uniform_int_distribution<int> count(0, 30), seats(1, 3), capacity(1, 5);
+    for (int round = 0; round < 3000; ++round) {
+        std::vector<Occupant> occ;
+        const int n = count(rng);
+        for (int i = 0; i < n; ++i) {
+            const std::int64_t lo = point(rng);
+            occ.push_back(certain(i, at(lo, lo + length(rng)), seats(rng)));
+        }
+        const int cap = capacity(rng);
+        Ids expected;
+        for (const Occupant& o : occ)
+            for (Wide x = o.blocked.lo; x < o.blocked.hi; ++x) {
+                int load = 0;
+                for (const Occupant& other : occ)
+                    if (other.blocked.lo <= x && x < other.blocked.hi) load += other.seats;
+                if (load > cap) {
+                    expected.push_back(o.id);
+                    break;
+                }
+            }
+        ASSERT_EQ(overbooked_of(occ, cap), expected) << "round " << round;
+    }
+}
+
+TEST(Overbooked, QuadraticShapedInputIsOneSweep) {
+    // Half the occupants overload pairwise, the other half overlaps no
+    // overloaded instant: a check that tries each occupant against each
+    // overloaded run does n^2/8 tests here (5 * 10^9); a sweep does not.
+    const int n = 200000;
+    std::vector<Occupant> occ;
+    for (int i = 0; i < n / 2; ++i) occ.push_back(certain(i, at(10 * i, 10 * i + 2)));
+    for (int i = 0; i < n / 2; i += 2) occ.push_back(certain(n + i, at(10 * i + 1, 10 * i + 2)));
+    for (int i = 0; i < n / 4; ++i) occ.push_back(certain(2 * n + i, at(10 * n + 10 * i, 10 * n + 10 * i + 5)));
+    const Ids ids = overbooked_of(occ, 1);
+    EXPECT_EQ(ids.size(), std::size_t(n / 4 + n / 4));
+    EXPECT_EQ(ids.front(), 0);
+    EXPECT_EQ(ids.back(), n + n / 2 - 2);
 }
 
 }  // namespace

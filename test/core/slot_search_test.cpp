@@ -10,7 +10,7 @@
 
 namespace sg {
 
-void PrintTo(const Span& s, std::ostream* os) { *os << "[" << s.lo << "," << s.hi << ")"; }
+void PrintTo(const Span& s, std::ostream* os) { *os << "[" << (long long)s.lo << "," << (long long)s.hi << ")"; }
 
 namespace {
 
@@ -134,14 +134,20 @@ TEST(FreeSlots, LongBlockedStretchWithATinyStep) {
               slots(1, {end - 5, end - 4, end - 3, end - 2, end - 1}));
 }
 
-TEST(FreeSlots, BlockedSpansMustStayOnTheGrid) {
-    // Slots [t, t+2) near 2^61: a buffer after them of 2^61 - 100 still keeps
-    // their blocked span below INT64_MAX, one of 2^61 does not.
+TEST(FreeSlots, BlockedSpansPastInt64StayOnTheGrid) {
+    // Slots [t, t+2) near 2^61 with buffers whose blocked spans pass INT64_MAX
+    // on the doubled grid: the 128-bit grid holds them, so every slot is
+    // offered (a 64-bit grid offered none once t + buffer passed 2^62).
     const Micros t = Micros{1} << 61;
     CapacityProfile p;
     EXPECT_EQ(free_slots(p, query(1, 1, 0, t - 100), at(t, t + 10), t, 2, 2, kAll),
               slots(2, {t, t + 2, t + 4, t + 6, t + 8}));
-    EXPECT_TRUE(free_slots(p, query(1, 1, 0, t), at(t, t + 10), t, 2, 2, kAll).empty());
+    EXPECT_EQ(free_slots(p, query(1, 1, 0, t), at(t, t + 10), t, 2, 2, kAll), slots(2, {t, t + 2, t + 4, t + 6, t + 8}));
+    const Micros max = std::numeric_limits<Micros>::max();
+    EXPECT_EQ(free_slots(p, query(1, 1, max, max), at(t, t + 4), t, 2, 2, kAll), slots(2, {t, t + 2}));
+    // An occupant there blocks them as it should.
+    p.add(at(t + 3, t + 4), 1);
+    EXPECT_EQ(free_slots(p, query(1, 1, 0, 0), at(t, t + 4), t, 2, 2, kAll), slots(2, {t}));
 }
 
 TEST(FreeSlots, RandomCasesMatchANaiveScan) {
@@ -234,12 +240,30 @@ TEST(NearestAlternatives, FarAlternativesAreFoundQuickly) {
 
 TEST(NearestAlternatives, StopsAtTheEdgeOfTheGrid) {
     // Only two later shifts keep the span representable.
-    const Point max = std::numeric_limits<Point>::max();
+    const Wide max = std::numeric_limits<Wide>::max();
     const Span wanted{max - 10, max - 4};
     const Spans found =
         nearest_alternatives(CapacityProfile(), query(), wanted, 1, std::numeric_limits<Micros>::max(), 7);
-    auto shifted = [&](Point d) { return Span{wanted.lo + d, wanted.hi + d}; };
+    auto shifted = [&](Wide d) { return Span{wanted.lo + d, wanted.hi + d}; };
     EXPECT_EQ(found, (Spans{shifted(-2), shifted(2), shifted(-4), shifted(4), shifted(-6), shifted(-8), shifted(-10)}));
+}
+
+TEST(NearestAlternatives, StayWithinTheQuerysLimits) {
+    // Only slots whose points, buffers included, lie in [earliest, latest].
+    SlotQuery q = query(1, 1, 1, 1);
+    const Span wanted = at(100, 110);
+    q.earliest = at(88, 89).lo;  // buffer_before of the slot [89,99) reaches 88
+    q.latest = at(120, 122).hi;  // buffer_after of the slot [111,121) reaches 122
+    const Spans found = nearest_alternatives(CapacityProfile(), q, wanted, 1, 100, 100);
+    ASSERT_FALSE(found.empty());
+    for (const Span& s : found) EXPECT_TRUE(s.lo >= at(89, 90).lo && s.hi <= at(110, 121).hi);
+    EXPECT_EQ(found.size(), 22u);  // shifts -11 .. +11 but 0
+}
+
+TEST(FreeSlots, StayWithinTheQuerysLimits) {
+    SlotQuery q = query();
+    q.latest = at(0, 6).hi;
+    EXPECT_EQ(free_slots(CapacityProfile(), q, at(0, 10), 0, 2, 2, kAll), slots(2, {0, 2, 4}));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace sg {
 namespace {
 
@@ -64,10 +66,10 @@ TEST(Timeline, DecodeRoundTrips) {
 }
 
 TEST(Timeline, GridLengthDoublesDurations) {
-    EXPECT_EQ(grid_length(0), 0);
-    EXPECT_EQ(grid_length(15), 30);
+    EXPECT_TRUE(grid_length(0) == 0);
+    EXPECT_TRUE(grid_length(15) == 30);
     const Span s = make_span(10, true, 25, false);
-    EXPECT_EQ(s.hi - s.lo, grid_length(15));
+    EXPECT_TRUE(s.hi - s.lo == grid_length(15));
 }
 
 TEST(Timeline, WidenKeepsBoundStyles) {
@@ -82,6 +84,57 @@ TEST(Timeline, BuffersMakeNeighboursCollide) {
     EXPECT_FALSE(a.overlaps(b));
     EXPECT_TRUE(widen(a, 0, 1).overlaps(b));
     EXPECT_TRUE(a.overlaps(widen(b, 1, 0)));
+}
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+// The last instant PostgreSQL accepts (294276-12-31 23:59:59.999999 UTC) and
+// the first (4713-11-24 BC), in microseconds since 2000-01-01.
+constexpr Micros kLastTimestamp = 9223371331199999999;
+constexpr Micros kFirstTimestamp = -211813488000000000;
+
+TEST(TimelineOverflow, FarFutureRangesStillOverlap) {
+    // [2030-06-01 10:00, 294276-12-31 23:59:59): doubling these on a 64-bit
+    // grid wrapped round, and two equal bookings did not overlap.
+    const Micros y2030 = 959853600000000;
+    const Span a = make_span(y2030, true, kLastTimestamp - 999999, false);
+    EXPECT_FALSE(a.empty());
+    EXPECT_TRUE(a.overlaps(a));
+    EXPECT_TRUE(a.overlaps(make_span(kLastTimestamp - 1000000, true, kLastTimestamp, true)));
+    EXPECT_FALSE(a.overlaps(make_span(kLastTimestamp - 999999, true, kLastTimestamp, true)));
+    const Span early = make_span(kFirstTimestamp, true, kFirstTimestamp + 1, false);
+    EXPECT_FALSE(early.empty());
+    EXPECT_TRUE(early.lo < a.lo);
+    EXPECT_TRUE(make_span(kFirstTimestamp, true, kLastTimestamp, true).contains(a));
+}
+
+TEST(TimelineOverflow, EveryInt64InstantRoundTrips) {
+    const Micros max = std::numeric_limits<Micros>::max(), min = std::numeric_limits<Micros>::min();
+    for (Micros t : {min, min + 1, kFirstTimestamp, kLastTimestamp, max - 1, max}) {
+        for (bool inclusive : {true, false}) {
+            EXPECT_EQ(decode_lower(lower_point(t, inclusive)).t, t);
+            EXPECT_EQ(decode_lower(lower_point(t, inclusive)).inclusive, inclusive);
+            EXPECT_EQ(decode_upper(upper_point(t, inclusive)).t, t);
+            EXPECT_EQ(decode_upper(upper_point(t, inclusive)).inclusive, inclusive);
+        }
+    }
+    EXPECT_TRUE(lower_point(max, false) > upper_point(max - 1, true));
+    EXPECT_TRUE(lower_point(min, true) < lower_point(min, false));
+}
+
+TEST(TimelineOverflow, WideningByAnyBufferNeverWraps) {
+    const Micros max = std::numeric_limits<Micros>::max();
+    const Span s = make_span(kLastTimestamp - 10, true, kLastTimestamp, false);
+    const Span w = widen(s, max, max);
+    EXPECT_TRUE(w.lo < s.lo);
+    EXPECT_TRUE(w.hi > s.hi);
+    EXPECT_TRUE(w.contains(s));
+    EXPECT_TRUE(w.lo == 2 * (Wide(kLastTimestamp) - 10 - max));
+    EXPECT_TRUE(w.hi == 2 * (Wide(kLastTimestamp) + max));
 }
 
 }  // namespace

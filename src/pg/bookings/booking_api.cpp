@@ -54,18 +54,34 @@ struct BookOutcome {
 BookRequest parse_book_args(FunctionCallInfo fcinfo, const Confinement* conf) {
     BookRequest r;
     r.conf = conf;
-    r.key = nonblank_text_arg(fcinfo, 0, "resource");
+    r.key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "during");
     r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
     r.range = checked_range(r.during, "during");
     r.seats = seats_arg(fcinfo, 2);
     r.holder = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+    if (r.holder != NULL) check_key_length(r.holder, "holder");
     r.hold = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
-    if (r.hold != NULL && interval_micros(r.hold, "hold") <= 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
-    r.idem = PG_ARGISNULL(5) ? NULL : nonblank_text_arg(fcinfo, 5, "idempotency_key");
+    if (r.hold != NULL) {
+        int64 us = interval_micros(r.hold, "hold");
+        TimestampTz expires;
+        if (us <= 0)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold must be a positive interval")));
+        // The expiry is now() + hold in calendar months and local days: it
+        // must be a timestamp even if every month has 31 days and every day
+        // 25 hours (so the addition itself can never overflow, 22008).
+        const Interval* h = r.hold;
+        __int128 most = (__int128)h->month * (h->month > 0 ? 31 : 28) * USECS_PER_DAY +
+                        (__int128)h->day * (h->day > 0 ? 25 : 23) * USECS_PER_HOUR + h->time;
+        __int128 end = (__int128)GetCurrentTransactionStartTimestamp() + most;
+        expires = end > PG_INT64_MAX ? DT_NOEND : (TimestampTz)end;
+        if (end > PG_INT64_MAX || !IS_VALID_TIMESTAMP(expires))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold is too long")));
+    }
+    r.idem = PG_ARGISNULL(5) ? NULL : key_text_arg(fcinfo, 5, "idempotency_key");
     r.has_metadata = !PG_ARGISNULL(6);
     r.metadata = r.has_metadata ? PG_GETARG_DATUM(6) : (Datum)0;
+    if (r.has_metadata) check_metadata_size(r.metadata, "metadata");
     // A holder-confined caller books for itself.
     if (conf->confined && conf->holder != NULL) {
         if (r.holder == NULL)
@@ -462,9 +478,9 @@ extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
     if (strcmp(b.status, "cancelled") != 0) {
         // Freeing capacity and workers needs no check.
         Datum v[1] = {Int64GetDatum(b.id)};
-        internal_write = true;
+        int mark = begin_internal_write();
         int rc = SPI_execute_plan(plan(PLAN_BOOKING_CANCEL), v, NULL, false, 1);
-        internal_write = false;
+        end_internal_write(mark);
         if (rc != SPI_OK_UPDATE_RETURNING) elog(ERROR, "slotguard: cancel failed");
         ItemPointerData tid;
         take_returning(&tid, &row);

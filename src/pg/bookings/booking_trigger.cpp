@@ -85,9 +85,9 @@ void move_workers(int64 id, Datum during) {
     AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (n > 0 ? n : 1));
     n = worker_targets(id, during, &rels, targets, n);
     ItemPointerData* tids = (ItemPointerData*)palloc0(sizeof(ItemPointerData) * (n > 0 ? n : 1));
-    internal_write = true;
+    int mark = begin_internal_write();
     move_assignments(id, during, targets, n, tids);
-    internal_write = false;
+    end_internal_write(mark);
     for (int i = 0; i < n; ++i) {
         AdmitResult r;
         if (!admit_written_row(&targets[i], &tids[i], &r)) raise_worker_conflict(&targets[i], &r);
@@ -138,7 +138,7 @@ extern "C" Datum sg_booking_guard(PG_FUNCTION_ARGS) {
     bool before = TRIGGER_FIRED_BEFORE(td->tg_event);
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
     TupleDesc desc = RelationGetDescr(td->tg_relation);
-    if (internal_write) return before ? PointerGetDatum(row) : PointerGetDatum(NULL);
+    if (internal_write_in_trigger()) return before ? PointerGetDatum(row) : PointerGetDatum(NULL);
     if (before) return PointerGetDatum(derive_blocked(row, desc));
     check_row(row, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_trigtuple : NULL, desc);
     return PointerGetDatum(NULL);
@@ -151,7 +151,7 @@ extern "C" Datum sg_assignment_guard(PG_FUNCTION_ARGS) {
     TriggerData* td = (TriggerData*)fcinfo->context;
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
     TupleDesc desc = RelationGetDescr(td->tg_relation);
-    if (internal_write) return PointerGetDatum(TRIGGER_FIRED_BEFORE(td->tg_event) ? row : NULL);
+    if (internal_write_in_trigger()) return PointerGetDatum(TRIGGER_FIRED_BEFORE(td->tg_event) ? row : NULL);
     if (TRIGGER_FIRED_BEFORE(td->tg_event)) return PointerGetDatum(with_booking_during(row, desc));
     bool isnull;
     char* status = TextDatumGetCString(heap_getattr(row, column_of(desc, "status"), desc, &isnull));
@@ -169,4 +169,4 @@ extern "C" Datum sg_assignment_guard(PG_FUNCTION_ARGS) {
     return PointerGetDatum(NULL);
 }
 
-extern "C" Datum sg_booking_guard_needed(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(!internal_write); }
+extern "C" Datum sg_booking_guard_needed(PG_FUNCTION_ARGS) { PG_RETURN_BOOL(!internal_write_here()); }

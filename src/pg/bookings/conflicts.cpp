@@ -20,11 +20,13 @@ int64 suggestion_reach(const TsRange& during) {
 Datum suggestion_window(const TsRange& during, const ResourceInfo* res) {
     int64 reach = suggestion_reach(during);
     TsRange window = during;
-    if (pg_add_s64_overflow(reach, res->before_us + res->after_us, &reach) ||
-        pg_sub_s64_overflow(during.lower, reach, &window.lower) ||
-        pg_add_s64_overflow(during.upper, reach, &window.upper) || !IS_VALID_TIMESTAMP(window.lower) ||
-        !IS_VALID_TIMESTAMP(window.upper))
-        return (Datum)0;
+    if (pg_add_s64_overflow(reach, res->before_us + res->after_us, &reach)) return (Datum)0;
+    // Near either end of the timestamps, the part of the window that exists
+    // (alternatives are only offered inside it).
+    if (pg_sub_s64_overflow(during.lower, reach, &window.lower) || !IS_VALID_TIMESTAMP(window.lower))
+        window.lower = MIN_TIMESTAMP;
+    if (pg_add_s64_overflow(during.upper, reach, &window.upper) || !IS_VALID_TIMESTAMP(window.upper))
+        window.upper = END_TIMESTAMP - 1;
     return range_datum(window);
 }
 

@@ -57,10 +57,29 @@ void apply_resource_settings(text* key, int capacity, int64 before_us, int64 aft
     lock_resource(key, ExclusiveLock);
     Datum r[3] = {PointerGetDatum(key), PointerGetDatum(micros_interval(before_us)),
                   PointerGetDatum(micros_interval(after_us))};
-    bool was = internal_write;
-    internal_write = true;
-    int rc = SPI_execute_plan(plan(PLAN_REBLOCK), r, NULL, false, 0);
-    internal_write = was;
+    int mark = begin_internal_write();
+    int rc = 0;
+    MemoryContext cxt = CurrentMemoryContext;
+    PG_TRY();
+    {
+        rc = SPI_execute_plan(plan(PLAN_REBLOCK), r, NULL, false, 0);
+    }
+    PG_CATCH();
+    {
+        // A buffer that pushes a booking's blocked range past the last (or
+        // before the first) timestamp is an invalid value of the call, as
+        // for a new booking (widen_range); any other error passes unchanged.
+        end_internal_write(mark);
+        MemoryContextSwitchTo(cxt);
+        ErrorData* e = CopyErrorData();
+        if (e->sqlerrcode != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) PG_RE_THROW();
+        FlushErrorState();
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("the buffers of resource \"%s\" push a booking beyond the supported timestamps",
+                               text_to_cstring(key))));
+    }
+    PG_END_TRY();
+    end_internal_write(mark);
     if (rc != SPI_OK_UPDATE) elog(ERROR, "slotguard: updating blocked ranges failed");
     CommandCounterIncrement();
     check_resource_invariant(key, capacity);
@@ -95,8 +114,9 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     require_writable("upsert_resource");
     CallerScope scope = enter_api(fcinfo, "upsert_resource");
-    text* key = nonblank_text_arg(fcinfo, 0, "key");
+    text* key = key_text_arg(fcinfo, 0, "key");
     require_tenant_write(&scope.conf, key, "create or change a resource");
+    if (!PG_ARGISNULL(5)) check_metadata_size(PG_GETARG_DATUM(5), "metadata");
     require_arg(fcinfo, 1, "capacity");
     int capacity = PG_GETARG_INT32(1);
     if (capacity < 1)

@@ -60,7 +60,7 @@ void collect_window(text* key, const TsRange& search, const ResourceInfo& res, O
 using namespace sgpg;
 
 static Datum free_slots(FunctionCallInfo fcinfo, const Confinement* conf) {
-    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
     require_arg(fcinfo, 2, "duration");
@@ -108,7 +108,7 @@ static Datum free_slots(FunctionCallInfo fcinfo, const Confinement* conf) {
 }
 
 static Datum availability(FunctionCallInfo fcinfo, const Confinement* conf) {
-    text* key = nonblank_text_arg(fcinfo, 0, "resource");
+    text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
 

@@ -96,7 +96,8 @@ void evaluate(const AdmitTarget* targets, int n, const ItemPointerData* exclude,
                 if (all_spec) v->tokens[k] = token;
             }
             v->n_xids = total;
-            if (v->lowest_top_xid == 0 || fit.lowest_top_xid < v->lowest_top_xid) v->lowest_top_xid = fit.lowest_top_xid;
+            if (v->lowest_top_xid == 0 || TransactionIdPrecedes(fit.lowest_top_xid, v->lowest_top_xid))
+                v->lowest_top_xid = fit.lowest_top_xid;
         }
         if (keep_occ) {
             v->neighbourhood = occ;
@@ -191,9 +192,9 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
         bool duplicate_key = false;
         PG_TRY();
         {
-            internal_write = true;
+            int mark = begin_internal_write();
             write(arg, tids, &row, cxt);
-            internal_write = false;
+            end_internal_write(mark);
             TransactionId me = GetTopTransactionId();
             for (;;) {
                 evaluate(targets, n, tids, &v);
@@ -202,7 +203,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
                     step = STEP_CONFLICT;
                     break;
                 }
-                if (v.lowest_top_xid < me) {
+                if (TransactionIdPrecedes(v.lowest_top_xid, me)) {
                     step = STEP_BACK_OUT;
                     break;
                 }
@@ -214,7 +215,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
         }
         PG_CATCH();
         {
-            internal_write = false;
+            // The rollback below also drops the internal-write mark.
             MemoryContextSwitchTo(cxt);
             ErrorData* edata = CopyErrorData();
             FlushErrorState();

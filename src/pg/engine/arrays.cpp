@@ -22,7 +22,9 @@ ArrayType* range_array(const Datum* v, int n) {
 char* id_list(const int64* ids, int n) {
     StringInfoData s;
     initStringInfo(&s);
-    for (int i = 0; i < n; ++i) appendStringInfo(&s, "%s" INT64_FORMAT, i ? ", " : "", ids[i]);
+    int shown = Min(n, max_listed_ids);
+    for (int i = 0; i < shown; ++i) appendStringInfo(&s, "%s" INT64_FORMAT, i ? ", " : "", ids[i]);
+    if (n > shown) appendStringInfo(&s, " and %d more", n - shown);
     if (n == 0) appendStringInfoString(&s, "none listed");
     return s.data;
 }

@@ -51,7 +51,7 @@ void check_tenants(ArrayType* arr) {
 }
 
 text* claim_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
-    return PG_ARGISNULL(argno) ? NULL : nonblank_text_arg(fcinfo, argno, name);
+    return PG_ARGISNULL(argno) ? NULL : key_text_arg(fcinfo, argno, name);
 }
 
 SPIPlanPtr upsert_plan = NULL;

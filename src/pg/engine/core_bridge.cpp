@@ -36,6 +36,14 @@ bool guarded(BridgeError* err, Body&& body) noexcept {
     return false;
 }
 
+// q, offering only slots whose every point is a valid timestamp.
+sg::SlotQuery within_timestamps(const sg::SlotQuery& q) {
+    sg::SlotQuery limited = q;
+    limited.earliest = sg::lower_point(first_timestamp, true);
+    limited.latest = sg::upper_point(end_timestamp - 1, true);
+    return limited;
+}
+
 sg::CapacityProfile profile_of(const sg::Occupant* occ, int n) {
     sg::CapacityProfile p;
     for (int i = 0; i < n; ++i) p.add(occ[i]);
@@ -62,25 +70,17 @@ bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_
                        BridgeError* err) noexcept {
     return guarded(err, [&] {
         *n_ids = 0;
-        if (n == 0) return;
-        sg::CapacityProfile p = profile_of(occ, n);
-        sg::Span all{occ[0].blocked.lo, occ[0].blocked.hi};
-        for (int i = 1; i < n; ++i) {
-            all.lo = std::min(all.lo, occ[i].blocked.lo);
-            all.hi = std::max(all.hi, occ[i].blocked.hi);
-        }
-        std::vector<sg::Span> over;
-        for (const sg::LoadSegment& s : p.segments(all))
-            if (s.load > capacity) over.push_back(s.span);
-        std::vector<std::int64_t> found;
-        for (int i = 0; i < n; ++i)
-            for (const sg::Span& s : over)
-                if (occ[i].blocked.overlaps(s)) {
-                    found.push_back(occ[i].id);
-                    break;
-                }
-        std::sort(found.begin(), found.end());
-        found.erase(std::unique(found.begin(), found.end()), found.end());
+        if (n <= 0) return;
+        std::vector<std::int64_t> found = sg::overbooked(occ, static_cast<std::size_t>(n), capacity);
+        *n_ids = static_cast<int>(std::min<std::size_t>(found.size(), n));
+        std::copy_n(found.begin(), *n_ids, ids);
+    });
+}
+
+bool bridge_overbooked_sweep(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                             BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<std::int64_t> found = sg::overbooked_ids(std::vector<sg::Occupant>(occ, occ + n), capacity);
         *n_ids = static_cast<int>(std::min<std::size_t>(found.size(), n));
         std::copy_n(found.begin(), *n_ids, ids);
     });
@@ -91,7 +91,7 @@ bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q,
                          BridgeError* err) noexcept {
     return guarded(err, [&] {
         sg::CapacityProfile p = profile_of(occ, n);
-        std::vector<sg::Span> found = sg::nearest_alternatives(p, q, wanted, step, horizon, max_results);
+        std::vector<sg::Span> found = sg::nearest_alternatives(p, within_timestamps(q), wanted, step, horizon, max_results);
         *n_out = static_cast<int>(std::min<std::size_t>(found.size(), max_results));
         std::copy_n(found.begin(), *n_out, out);
     });
@@ -102,7 +102,7 @@ bool bridge_free_slots(const sg::Occupant* occ, int n, const sg::SlotQuery& q, c
                        sg::Span* out, int* n_out, BridgeError* err) noexcept {
     return guarded(err, [&] {
         sg::CapacityProfile p = profile_of(occ, n);
-        std::vector<sg::Span> found = sg::free_slots(p, q, search, search_lower_t, duration, step, max_results);
+        std::vector<sg::Span> found = sg::free_slots(p, within_timestamps(q), search, search_lower_t, duration, step, max_results);
         *n_out = static_cast<int>(std::min<std::size_t>(found.size(), max_results));
         std::copy_n(found.begin(), *n_out, out);
     });

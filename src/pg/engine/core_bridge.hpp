@@ -10,12 +10,20 @@
 #include "core/capacity_profile.hpp"
 #include "core/fit_check.hpp"
 #include "core/occupant.hpp"
+#include "core/overbooking.hpp"
 #include "core/slot_search.hpp"
 
 #include <cstddef>
 #include <cstdint>
 
 namespace sgpg {
+
+// The instants PostgreSQL accepts as a finite timestamptz, in its
+// microseconds: MIN_TIMESTAMP (4713-11-24 BC) up to END_TIMESTAMP (294277-01-01),
+// exclusive (ranges.cpp checks these against PostgreSQL's own constants).
+// Slots and alternatives are only offered inside them.
+constexpr std::int64_t first_timestamp = -211813488000000000;
+constexpr std::int64_t end_timestamp = 9223371331200000000;
 
 struct BridgeError {
     char sqlstate[6];
@@ -37,6 +45,11 @@ bool bridge_check_fit(const sg::Span& want, int seats, int capacity, const sg::O
 // Ids of occupants that overlap an instant whose load exceeds capacity.
 bool bridge_overbooked(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
                        BridgeError* err) noexcept;
+
+// The same answer in O(n log n) (one sort and a sweep), for many
+// occupants (protect() over an existing table).
+bool bridge_overbooked_sweep(const sg::Occupant* occ, int n, int capacity, std::int64_t* ids, int* n_ids,
+                             BridgeError* err) noexcept;
 
 bool bridge_alternatives(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span& wanted,
                          sg::Micros step, sg::Micros horizon, int max_results, sg::Span* out, int* n_out,

@@ -44,6 +44,33 @@ text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
     return t;
 }
 
+void check_key_length(text* t, const char* name) {
+    if (VARSIZE_ANY_EXHDR(t) > (size_t)max_key_bytes)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be at most %d bytes, got %zu", name, max_key_bytes, VARSIZE_ANY_EXHDR(t))));
+}
+
+text* key_text_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+    text* t = nonblank_text_arg(fcinfo, argno, name);
+    check_key_length(t, name);
+    return t;
+}
+
+int compare_text_bytes(text* a, text* b) {
+    size_t la = VARSIZE_ANY_EXHDR(a), lb = VARSIZE_ANY_EXHDR(b);
+    int c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+    return c != 0 ? c : (la < lb ? -1 : la > lb ? 1 : 0);
+}
+
+void check_metadata_size(Datum jsonb, const char* name) {
+    // The value's size as stored uncompressed, read without detoasting it.
+    Size bytes = toast_raw_datum_size(jsonb) - VARHDRSZ;
+    if (bytes > (Size)max_metadata_bytes)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("%s must be at most %d bytes, got %zu", name, max_metadata_bytes, bytes),
+                        errhint("The limit is the setting slotguard.max_metadata_bytes.")));
+}
+
 int seats_arg(FunctionCallInfo fcinfo, int argno) {
     require_arg(fcinfo, argno, "seats");
     int seats = PG_GETARG_INT32(argno);

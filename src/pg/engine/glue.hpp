@@ -19,9 +19,18 @@ extern bool auto_create_resources;
 extern int max_suggestions;
 extern int suggestion_horizon_minutes;
 extern int suggestion_steps;
-// True while the API itself writes slotguard.booking: its rows were already
-// checked, so the booking trigger lets them through.
-extern bool internal_write;
+extern int max_metadata_bytes;
+// While the API itself writes slotguard.booking or assignment, rows it has
+// already checked, the guard triggers let them through: between
+// begin_internal_write() and end_internal_write(token), and only for the
+// statements the API runs itself (not for a user's trigger, nor inside a
+// user's EXCEPTION block, nested in them).
+int begin_internal_write(void);
+void end_internal_write(int token);
+// In the WHEN clause of the guard triggers: a statement of the API's own.
+bool internal_write_here(void);
+// In the body of a guard trigger fired by such a statement.
+bool internal_write_in_trigger(void);
 
 // --- text comparison --------------------------------------------------------
 // Byte equality, which is what = means for the deterministic collations of
@@ -36,12 +45,23 @@ inline bool text_is(text* t, const char* s) {
 }
 
 // --- errors (errors.cpp) ---------------------------------------------------
+// Documented maxima of arguments (API.md §6, README "Limits"); 22023 beyond.
+constexpr int max_key_bytes = 1000;  // resource, worker, order and idempotency keys, holder, claimant
+constexpr int max_workers = 1000;    // names in one assign_workers call
 [[noreturn]] void raise_bridge_error(const BridgeError& err);
 // 25006 in a read-only transaction or on a standby: the first thing every
 // writing API function does, before looking at its arguments.
 void require_writable(const char* function);
 void require_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004
 text* nonblank_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);  // 22004 / 22023
+// A key, holder or claimant of at most max_key_bytes (22023 beyond).
+void check_key_length(text* t, const char* name);
+// nonblank_text_arg and check_key_length.
+text* key_text_arg(FunctionCallInfo fcinfo, int argno, const char* name);
+// Byte order (memcmp, then length), for sorting names to find equal ones.
+int compare_text_bytes(text* a, text* b);
+// metadata/payload of at most slotguard.max_metadata_bytes (22023 beyond).
+void check_metadata_size(Datum jsonb, const char* name);
 int seats_arg(FunctionCallInfo fcinfo, int argno);                              // 22004 / 22023
 void check_seats_fit(int seats, int capacity, text* key);                       // 22023
 
@@ -227,7 +247,8 @@ bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* resul
 
 // --- arrays and id lists for results and messages (arrays.cpp) ------------
 ArrayType* int8_array(const int64* v, int n);
-// "1, 2, 3" for messages.
+// "1, 2, 3" for messages: at most max_listed_ids, then "and N more".
+constexpr int max_listed_ids = 20;
 char* id_list(const int64* ids, int n);
 ArrayType* range_array(const Datum* v, int n);
 

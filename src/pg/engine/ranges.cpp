@@ -2,6 +2,10 @@
 #include "engine/glue.hpp"
 
 namespace sgpg {
+
+static_assert(first_timestamp == MIN_TIMESTAMP && end_timestamp == END_TIMESTAMP,
+              "core_bridge.hpp's timestamp limits are PostgreSQL's");
+
 namespace {
 
 TypeCacheEntry* tstzrange_type() { return lookup_type_cache(TSTZRANGEOID, TYPECACHE_RANGE_INFO); }

@@ -56,6 +56,11 @@ void check_expression_syntax(const char* what, const char* expr);
 // settings pinned); a bad expression raises 22023 naming it.
 Oid expression_type(Relation rel, const char* what, const char* expr);
 
+// The first temporary object (pg_temp function, operator, type, collation
+// or table) the prepared plan's analysed query refers to, described for a
+// message ("the function pg_temp.f()"), or NULL.
+const char* temporary_object_in(SPIPlanPtr plan);
+
 // SELECT lists and queries that evaluate a guard. Result columns:
 //   1 resource text, 2 during tstzrange, 3 active boolean, 4 seats int4,
 //   5 row key text.
@@ -99,8 +104,9 @@ struct RowEval {
     Oid argtype;
     int natts;
     MemoryContext parent;
-    bool usable;   // false: the plan is not a bare Result, use SPI
-    bool running;  // an evaluation started and has not finished
+    bool usable;  // false: the plan is not a bare Result, use SPI
+    int depth;    // evaluations in progress (an expression can write a table whose guard evaluates again)
+    bool broken;  // an error interrupted an evaluation: compile again
     CachedPlan* cplan;
     MemoryContext cxt;
     ParamListInfo params;
@@ -110,7 +116,8 @@ struct RowEval {
 void row_eval_init(RowEval* e, SPIPlanPtr plan, Oid argtype, int natts, MemoryContext parent);
 void row_eval_free(RowEval* e);
 // The plan's output for $1 = arg into values/nulls[natts] (valid until the
-// next call); false when it must run through SPI instead. Caller: as for
+// next call); false when it must run through SPI instead (also while an
+// evaluation of the same expressions is in progress further up the stack). Caller: as for
 // SPI_execute_plan (role, settings, snapshot).
 bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls);
 
@@ -138,6 +145,14 @@ RoleSave become_table_owner(Relation rel);
 // slotguard's own tables are read and written as their owner.
 RoleSave become_guard_owner(void);
 void restore_role(const RoleSave* s);
+// Whether slotguard.guard has the owner column (1.2): the role that owned
+// the table when protect() was called, the only one its expressions may
+// run as.
+bool guard_owner_recorded(void);
+// 42501 when the table's owner is no longer `owner` (InvalidOid: not
+// recorded, nothing to check): the expressions were given by the old owner
+// and must not start running as the new one without that role's consent.
+void check_owner_unchanged(Relation rel, Oid owner);
 
 // --- guard entries (guard_entries.cpp) ------------------------------------
 

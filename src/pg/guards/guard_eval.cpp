@@ -12,6 +12,9 @@
 extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_operator.h"
+#include "nodes/nodeFuncs.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -142,24 +145,79 @@ char* key_label(const char* names, int n_keys, const char* row_key) {
 
 // --- expressions --------------------------------------------------------------
 
-void check_expression_syntax(const char* what, const char* expr) {
-    char* sql = psprintf("SELECT (\n%s\n)", expr);
+namespace {
+
+// Whether an error raised while parsing or analysing an expression is about
+// the expression (syntax, names, types, privileges, a bad constant, an
+// unsupported construct) and may be reported as 22023. Anything else
+// (cancel, statement or lock timeout, deadlock, serialization failure, out
+// of memory, shutdown, ...) passes through unchanged (API.md §6).
+bool about_the_expression(int sqlerrcode) {
+    int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+    return category == ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION || category == ERRCODE_DATA_EXCEPTION ||
+           category == ERRCODE_FEATURE_NOT_SUPPORTED;
+}
+
+// Runs fn(arg) in an internal subtransaction, as a PL/pgSQL exception
+// block does, so that an error in it is rolled back (locks, pins, the
+// role) before it is looked at. Returns NULL when fn succeeded, or the
+// message of an error about the expression; rethrows any other error.
+char* message_of_failure(void (*fn)(void*), void* arg) {
     MemoryContext cxt = CurrentMemoryContext;
-    List* volatile stmts = NIL;
+    ResourceOwner owner = CurrentResourceOwner;
     char* volatile failure = NULL;
+    BeginInternalSubTransaction(NULL);
+    MemoryContextSwitchTo(cxt);
     PG_TRY();
     {
-        stmts = raw_parser(sql, RAW_PARSE_DEFAULT);
+        fn(arg);
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
     }
     PG_CATCH();
     {
         MemoryContextSwitchTo(cxt);
         ErrorData* edata = CopyErrorData();
         FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
+        if (!about_the_expression(edata->sqlerrcode)) ReThrowError(edata);
         failure = edata->message;
     }
     PG_END_TRY();
+    return failure;
+}
+
+struct ParseCall {
+    const char* sql;
+    List* stmts;
+};
+
+void parse_it(void* arg) {
+    ParseCall* c = (ParseCall*)arg;
+    c->stmts = raw_parser(c->sql, RAW_PARSE_DEFAULT);
+}
+
+struct PrepareCall {
+    const char* sql;
+    Oid argtype;
+    SPIPlanPtr plan;
+};
+
+void prepare_it(void* arg) {
+    PrepareCall* c = (PrepareCall*)arg;
+    c->plan = SPI_prepare(c->sql, 1, &c->argtype);
+}
+
+}  // namespace
+
+void check_expression_syntax(const char* what, const char* expr) {
+    ParseCall call = {psprintf("SELECT (\n%s\n)", expr), NIL};
+    char* failure = message_of_failure(parse_it, &call);
     if (failure != NULL) raise_bad_expression(what, expr, failure);
+    List* stmts = call.stmts;
 
     bool single = list_length(stmts) == 1 && IsA(((RawStmt*)linitial(stmts))->stmt, SelectStmt);
     if (single) {
@@ -174,27 +232,21 @@ void check_expression_syntax(const char* what, const char* expr) {
 }
 
 Oid expression_type(Relation rel, const char* what, const char* expr) {
-    char* sql = psprintf("SELECT (\n%s\n) FROM (SELECT ($1).*) AS %s", expr, table_alias(rel));
-    Oid argtype = rel->rd_rel->reltype;
-    MemoryContext cxt = CurrentMemoryContext;
+    PrepareCall call = {psprintf("SELECT (\n%s\n) FROM (SELECT ($1).*) AS %s", expr, table_alias(rel)),
+                        rel->rd_rel->reltype, NULL};
     RoleSave role = become_table_owner(rel);
-    SPIPlanPtr volatile plan = NULL;
-    char* volatile failure = NULL;
-    PG_TRY();
-    {
-        plan = SPI_prepare(sql, 1, &argtype);
-    }
-    PG_CATCH();
-    {
-        MemoryContextSwitchTo(cxt);
-        ErrorData* edata = CopyErrorData();
-        FlushErrorState();
-        failure = edata->message;
-    }
-    PG_END_TRY();
+    char* failure = message_of_failure(prepare_it, &call);
     restore_role(&role);
     if (failure != NULL) raise_bad_expression(what, expr, failure);
+    SPIPlanPtr plan = call.plan;
     if (plan == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    const char* temp = temporary_object_in(plan);
+    if (temp != NULL)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("invalid %s expression: it uses %s, a temporary object", what, temp),
+                        errdetail("The %s expression is: %s", what, expr),
+                        errhint("Guard expressions run in every writer's session as the table's owner; use "
+                                "permanent functions, types and tables.")));
     CachedPlanSource* ps = (CachedPlanSource*)linitial(SPI_plan_get_plan_sources(plan));
     Oid t = TupleDescAttr(ps->resultDesc, 0)->atttypid;
     SPI_freeplan(plan);
@@ -212,6 +264,139 @@ Oid expression_type(Relation rel, const char* what, const char* expr) {
                         errmsg("the %s expression must yield %s, not %s", what, want, format_type_be(t)),
                         errdetail("The %s expression is: %s", what, expr)));
     return t;
+}
+
+// --- temporary objects -----------------------------------------------------------
+
+namespace {
+
+// What an expression refers to that lives in a temporary schema: the
+// first one found, as "pg_temp.f()", or NULL. Walks the analysed query
+// (subqueries included) and looks at every function (also the ones behind
+// operators, casts and aggregates), operator, type, collation and table.
+struct TempSearch {
+    const char* found;
+};
+
+bool in_temp_namespace(Oid nsp) { return OidIsValid(nsp) && isAnyTempNamespace(nsp); }
+
+const char* temp_function(Oid fn) {
+    if (!OidIsValid(fn) || !in_temp_namespace(get_func_namespace(fn))) return NULL;
+    return psprintf("the function pg_temp.%s()", quote_identifier(get_func_name(fn)));
+}
+
+const char* temp_type(Oid type) {
+    if (!OidIsValid(type)) return NULL;
+    HeapTuple tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+    if (!HeapTupleIsValid(tp)) return NULL;
+    Form_pg_type t = (Form_pg_type)GETSTRUCT(tp);
+    const char* found = NULL;
+    if (in_temp_namespace(t->typnamespace)) found = psprintf("the type pg_temp.%s", quote_identifier(NameStr(t->typname)));
+    Oid elem = t->typelem;
+    ReleaseSysCache(tp);
+    if (found == NULL && OidIsValid(elem) && elem != type) found = temp_type(elem);
+    return found;
+}
+
+const char* temp_operator(Oid op) {
+    if (!OidIsValid(op)) return NULL;
+    HeapTuple tp = SearchSysCache1(OPEROID, ObjectIdGetDatum(op));
+    if (!HeapTupleIsValid(tp)) return NULL;
+    Form_pg_operator o = (Form_pg_operator)GETSTRUCT(tp);
+    const char* found = NULL;
+    if (in_temp_namespace(o->oprnamespace))
+        found = psprintf("the operator pg_temp.%s", NameStr(o->oprname));
+    ReleaseSysCache(tp);
+    return found;
+}
+
+const char* temp_collation(Oid coll) {
+    if (!OidIsValid(coll)) return NULL;
+    HeapTuple tp = SearchSysCache1(COLLOID, ObjectIdGetDatum(coll));
+    if (!HeapTupleIsValid(tp)) return NULL;
+    Form_pg_collation c = (Form_pg_collation)GETSTRUCT(tp);
+    const char* found = NULL;
+    if (in_temp_namespace(c->collnamespace))
+        found = psprintf("the collation pg_temp.%s", quote_identifier(NameStr(c->collname)));
+    ReleaseSysCache(tp);
+    return found;
+}
+
+bool temp_function_checker(Oid fn, void* context) {
+    TempSearch* ts = (TempSearch*)context;
+    ts->found = temp_function(fn);
+    return ts->found != NULL;
+}
+
+// Expression nodes whose result type (and collation) exprType/exprCollation
+// know: every node an analysed expression can contain that yields a value.
+bool has_value_type(Node* node) {
+    switch (nodeTag(node)) {
+        case T_Var: case T_Const: case T_Param: case T_Aggref: case T_GroupingFunc: case T_WindowFunc:
+        case T_SubscriptingRef: case T_FuncExpr: case T_NamedArgExpr: case T_OpExpr: case T_DistinctExpr:
+        case T_NullIfExpr: case T_ScalarArrayOpExpr: case T_BoolExpr: case T_SubLink: case T_FieldSelect:
+        case T_FieldStore: case T_RelabelType: case T_CoerceViaIO: case T_ArrayCoerceExpr:
+        case T_ConvertRowtypeExpr: case T_CollateExpr: case T_CaseExpr: case T_CaseTestExpr: case T_ArrayExpr:
+        case T_RowExpr: case T_RowCompareExpr: case T_CoalesceExpr: case T_MinMaxExpr: case T_SQLValueFunction:
+        case T_XmlExpr: case T_NullTest: case T_BooleanTest: case T_CoerceToDomain: case T_CoerceToDomainValue:
+        case T_SetToDefault: case T_NextValueExpr:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool temp_walker(Node* node, void* context) {
+    TempSearch* ts = (TempSearch*)context;
+    if (node == NULL) return false;
+    if (IsA(node, Query))
+        return query_tree_walker((Query*)node, (bool (*)())(void (*)())temp_walker, context, QTW_EXAMINE_RTES_BEFORE);
+    if (IsA(node, RangeTblEntry)) {
+        RangeTblEntry* rte = (RangeTblEntry*)node;
+        if (rte->rtekind == RTE_RELATION && in_temp_namespace(get_rel_namespace(rte->relid)))
+            ts->found = psprintf("the table pg_temp.%s", quote_identifier(get_rel_name(rte->relid)));
+        return ts->found != NULL;
+    }
+    if (check_functions_in_node(node, temp_function_checker, context)) return true;
+    switch (nodeTag(node)) {
+        case T_OpExpr: case T_DistinctExpr: case T_NullIfExpr:
+            ts->found = temp_operator(((OpExpr*)node)->opno);
+            break;
+        case T_ScalarArrayOpExpr:
+            ts->found = temp_operator(((ScalarArrayOpExpr*)node)->opno);
+            break;
+        case T_RowCompareExpr: {
+            ListCell* lc;
+            foreach (lc, ((RowCompareExpr*)node)->opnos)
+                if ((ts->found = temp_operator(lfirst_oid(lc))) != NULL) break;
+            break;
+        }
+        case T_CollateExpr:
+            ts->found = temp_collation(((CollateExpr*)node)->collOid);
+            break;
+        default:
+            break;
+    }
+    if (ts->found == NULL && has_value_type(node)) {
+        ts->found = temp_type(exprType(node));
+        if (ts->found == NULL) ts->found = temp_collation(exprCollation(node));
+    }
+    if (ts->found != NULL) return true;
+    return expression_tree_walker(node, (bool (*)())(void (*)())temp_walker, context);
+}
+
+}  // namespace
+
+const char* temporary_object_in(SPIPlanPtr plan) {
+    TempSearch ts = {NULL};
+    ListCell* lc;
+    foreach (lc, SPI_plan_get_plan_sources(plan)) {
+        CachedPlanSource* ps = (CachedPlanSource*)lfirst(lc);
+        ListCell* q;
+        foreach (q, ps->query_list)
+            if (temp_walker((Node*)lfirst(q), &ts)) return ts.found;
+    }
+    return NULL;
 }
 
 char* guard_row_query(Relation rel, const GuardExprs* e, ArrayType* key_columns) {
@@ -436,5 +621,22 @@ RoleSave become_guard_owner(void) {
 }
 
 void restore_role(const RoleSave* s) { SetUserIdAndSecContext(s->user, s->sec); }
+
+bool guard_owner_recorded(void) {
+    return get_attnum(slotguard_relation("guard"), "owner") != InvalidAttrNumber;
+}
+
+void check_owner_unchanged(Relation rel, Oid owner) {
+    if (!OidIsValid(owner) || owner == rel->rd_rel->relowner) return;
+    ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                    errmsg("table %s changed owner since it was protected", qualified_name(rel)),
+                    errdetail("Its guard's expressions were given by role %s and would now run as role %s.",
+                              quote_identifier(GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true)
+                                                                               : "(dropped)"),
+                              quote_identifier(GetUserNameFromId(rel->rd_rel->relowner, false))),
+                    errhint("The new owner must run slotguard.unprotect() and slotguard.protect() on the table "
+                            "again."),
+                    errtable(rel)));
+}
 
 }  // namespace sgpg

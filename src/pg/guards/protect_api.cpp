@@ -16,6 +16,7 @@ extern "C" {
 #include "catalog/catalog.h"
 #include "catalog/objectaddress.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "lib/stringinfo.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
@@ -38,12 +39,48 @@ char* qualified_name(Relation rel) {
 
 char* guard_name(Relation rel) { return psprintf("%s on %s", GUARD_TRIGGER_NAME, qualified_name(rel)); }
 
-// Opens the table of argument 0 once the role the session acts as owns it
-// (42501). protect/unprotect run as the extension's owner (SECURITY
-// DEFINER), so the check is made for the outer user, the one the session
-// logged in as or SET ROLE to.
-Relation open_owned_table(FunctionCallInfo fcinfo, LOCKMODE mode) {
+// Whether this call runs as the function's owner: protect/unprotect are
+// SECURITY DEFINER up to 1.1 and SECURITY INVOKER from 1.2 on.
+bool called_as_definer(FunctionCallInfo fcinfo) {
+    HeapTuple tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+    if (!HeapTupleIsValid(tp)) elog(ERROR, "slotguard: cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+    bool definer = ((Form_pg_proc)GETSTRUCT(tp))->prosecdef;
+    ReleaseSysCache(tp);
+    return definer;
+}
+
+// The role protect()/unprotect() act for, or 42501 when the call comes
+// from a context whose code is not that role's own: a security-restricted
+// operation (index expressions during ANALYZE, VACUUM, CREATE INDEX,
+// REINDEX, a materialized view refresh, a guard's own expressions), or a
+// SECURITY DEFINER function of another role.
+//
+// From 1.2 on the functions are SECURITY INVOKER and the role is the
+// current one. On a 1.0/1.1 schema they still run as the extension's owner
+// and the caller's current role is not known; until ALTER EXTENSION
+// UPDATE the session's role (login or SET ROLE) is checked, as before.
+Oid acting_role(FunctionCallInfo fcinfo, const char* fn) {
+    if (InSecurityRestrictedOperation())
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("cannot call %s inside a security-restricted operation", fn),
+                        errdetail("Index expressions during ANALYZE, VACUUM or CREATE INDEX, and guard "
+                                  "expressions, run as another role; they may not install or remove guards.")));
+    if (called_as_definer(fcinfo)) return GetOuterUserId();
+    if (InLocalUserIdChange() && GetUserId() != GetOuterUserId())
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("cannot call %s from a SECURITY DEFINER function of another role", fn),
+                        errdetail("The current role is %s, the session's role is %s.",
+                                  quote_identifier(GetUserNameFromId(GetUserId(), false)),
+                                  quote_identifier(GetUserNameFromId(GetOuterUserId(), false))),
+                        errhint("Call %s directly, as the table's owner.", fn)));
+    return GetUserId();
+}
+
+// Opens the table of argument 0 once the role acting_role() names owns it
+// (42501).
+Relation open_owned_table(FunctionCallInfo fcinfo, LOCKMODE mode, const char* fn) {
     require_arg(fcinfo, 0, "tbl");
+    Oid role = acting_role(fcinfo, fn);
     Oid relid = PG_GETARG_OID(0);
     HeapTuple tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
     if (!HeapTupleIsValid(tp))
@@ -54,7 +91,7 @@ Relation open_owned_table(FunctionCallInfo fcinfo, LOCKMODE mode) {
     ReleaseSysCache(tp);
     // Checked before locking, so nobody can queue a lock on a table that
     // is not theirs.
-    if (!pg_class_ownercheck(relid, GetOuterUserId()))
+    if (!pg_class_ownercheck(relid, role))
         aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind), name);
     return relation_open(relid, mode);
 }
@@ -77,13 +114,40 @@ void check_protectable(Relation rel) {
                         errmsg("cannot protect %s: %s", qualified_name(rel), why), hint ? errhint("%s", hint) : 0));
 }
 
-// Runs a statement on slotguard's tables with the latest snapshot.
+// Runs a statement on slotguard's tables with the latest snapshot, as
+// slotguard's owner: only these writes (and the triggers protect() creates)
+// run with its rights, never the user's expressions.
 int run_sql(const char* sql, int nargs, Oid* types, Datum* values) {
-    SPIPlanPtr p = SPI_prepare(sql, nargs, types);
-    if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-    int rc = run_latest(p, values, NULL, 0);
-    SPI_freeplan(p);
+    RoleSave role = become_guard_owner();
+    int rc = 0;
+    PG_TRY();
+    {
+        SPIPlanPtr p = SPI_prepare(sql, nargs, types);
+        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        rc = run_latest(p, values, NULL, 0);
+        SPI_freeplan(p);
+    }
+    PG_FINALLY();
+    {
+        restore_role(&role);
+    }
+    PG_END_TRY();
     return rc;
+}
+
+// A utility statement of slotguard's (CREATE/DROP TRIGGER, ALTER TABLE ...
+// ENABLE ALWAYS TRIGGER) as slotguard's owner.
+void run_utility(const char* sql) {
+    RoleSave role = become_guard_owner();
+    PG_TRY();
+    {
+        if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY) elog(ERROR, "slotguard: \"%s\" failed", sql);
+    }
+    PG_FINALLY();
+    {
+        restore_role(&role);
+    }
+    PG_END_TRY();
 }
 
 // The guard's id, or 0 if the table has none.
@@ -96,19 +160,27 @@ int32 guard_of(Oid relid) {
     return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+// With the 1.2 schema the guard records the table's owner: the role its
+// expressions are given by and run as (protect_trigger.cpp refuses writes
+// once the table has another owner).
 int32 insert_guard(Relation rel, const GuardExprs* e, int capacity, ArrayType* key_columns, ArrayType* settings) {
-    Oid types[8] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID};
-    Datum v[8] = {ObjectIdGetDatum(RelationGetRelid(rel)),
+    Oid types[9] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, OIDOID};
+    Datum v[9] = {ObjectIdGetDatum(RelationGetRelid(rel)),
                   CStringGetTextDatum(e->resource),
                   CStringGetTextDatum(e->during),
                   CStringGetTextDatum(e->active),
                   Int32GetDatum(capacity),
                   CStringGetTextDatum(e->seats),
                   PointerGetDatum(key_columns),
-                  PointerGetDatum(settings)};
-    if (run_sql("INSERT INTO slotguard.guard (tbl, resource_expr, during_expr, active_expr, capacity, seats_expr, "
-                "key_columns, settings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                8, types, v) != SPI_OK_INSERT_RETURNING ||
+                  PointerGetDatum(settings),
+                  ObjectIdGetDatum(rel->rd_rel->relowner)};
+    bool with_owner = guard_owner_recorded();
+    if (run_sql(with_owner ? "INSERT INTO slotguard.guard (tbl, resource_expr, during_expr, active_expr, capacity, "
+                             "seats_expr, key_columns, settings, owner) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::pg_catalog.regrole) RETURNING id"
+                           : "INSERT INTO slotguard.guard (tbl, resource_expr, during_expr, active_expr, capacity, "
+                             "seats_expr, key_columns, settings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                with_owner ? 9 : 8, types, v) != SPI_OK_INSERT_RETURNING ||
         SPI_processed != 1)
         elog(ERROR, "slotguard: inserting the guard failed");
     bool isnull;
@@ -131,12 +203,14 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
     restore_role(&role);
 
     Oid types[5] = {INT4OID, TEXTARRAYOID, TEXTARRAYOID, get_array_type(TSTZRANGEOID), INT4ARRAYOID};
+    role = become_guard_owner();
     SPIPlanPtr insert = SPI_prepare(
         "INSERT INTO slotguard.guard_entry (guard_id, row_key, entry_key, blocked, seats) "
         "SELECT $1, u.k, $1::pg_catalog.text || '/' || u.r, u.b, u.s "
         "FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) "
         "AS u(k, r, b, s)",
         5, types);
+    restore_role(&role);
     if (insert == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 
     MemoryContext batch = AllocSetContextCreate(CurrentMemoryContext, "slotguard protect batch", ALLOCSET_DEFAULT_SIZES);
@@ -154,6 +228,7 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
         Datum* seats = (Datum*)palloc(sizeof(Datum) * n);
         int m = 0;
         for (uint64 i = 0; i < n; ++i) {
+            CHECK_FOR_INTERRUPTS();
             GuardRow r = read_guard_row(rows->vals[i], rows->tupdesc);
             if (!r.active) continue;
             check_guard_row(rel, key_names, NULL, n_keys, &r, capacity);
@@ -174,8 +249,10 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
                           PointerGetDatum(construct_array(ranges, m, TSTZRANGEOID, len, byval, align)),
                           PointerGetDatum(construct_array(seats, m, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
             MemoryContextSwitchTo(caller);
-            if (SPI_execute_plan(insert, v, NULL, false, 0) != SPI_OK_INSERT)
-                elog(ERROR, "slotguard: writing guard entries failed");
+            role = become_guard_owner();
+            int rc = SPI_execute_plan(insert, v, NULL, false, 0);
+            restore_role(&role);
+            if (rc != SPI_OK_INSERT) elog(ERROR, "slotguard: writing guard entries failed");
         }
         MemoryContextSwitchTo(caller);
         SPI_freetuptable(rows);
@@ -189,7 +266,9 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
 
 // 23P01 if the entries just built overbook a resource: the rows at fault
 // are named by their primary keys. The table is locked against writers,
-// so every entry of this new guard is our own.
+// so every entry of this new guard is our own. One index scan and one
+// sort and sweep per resource (bridge_overbooked_sweep): O(n log n) in the
+// rows, interruptible between resources and inside the scans.
 void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_columns) {
     Oid types[1] = {INT4OID};
     Datum v[1] = {Int32GetDatum(id)};
@@ -199,6 +278,7 @@ void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_co
     EntryRels er;
     open_entries(&er, RowExclusiveLock);
     for (uint64 k = 0; k < n_keys; ++k) {
+        CHECK_FOR_INTERRUPTS();
         bool isnull;
         text* entry_key = DatumGetTextPP(SPI_getbinval(keys->vals[k], keys->tupdesc, 1, &isnull));
         Occupants occ;
@@ -206,7 +286,7 @@ void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_co
         int64* ids = (int64*)palloc(sizeof(int64) * (occ.n > 0 ? occ.n : 1));
         int n_ids = 0;
         BridgeError err;
-        if (!bridge_overbooked(occ.items, occ.n, capacity, ids, &n_ids, &err)) raise_bridge_error(err);
+        if (!bridge_overbooked_sweep(occ.items, occ.n, capacity, ids, &n_ids, &err)) raise_bridge_error(err);
         if (n_ids > 0) {
             char* resource = text_to_cstring(entry_key);
             char* slash = strchr(resource, '/');
@@ -226,16 +306,22 @@ void check_existing_rows(Relation rel, int32 id, int capacity, ArrayType* key_co
     close_entries(&er, RowExclusiveLock);
 }
 
+// The triggers fire under session_replication_role = replica too (ENABLE
+// ALWAYS, API.md §15): rows applied by logical replication are checked.
 void create_triggers(Relation rel, int32 id) {
     char* tbl = qualified_name(rel);
-    char* row = psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
+    run_utility(psprintf("CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON %s FOR EACH ROW "
                          "EXECUTE FUNCTION slotguard.guard_trigger('%d')",
-                         GUARD_TRIGGER_NAME, tbl, id);
-    char* truncate = psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
-                              "EXECUTE FUNCTION slotguard.guard_trigger('%d')",
-                              GUARD_TRUNCATE_TRIGGER_NAME, tbl, id);
-    if (SPI_execute(row, false, 0) != SPI_OK_UTILITY || SPI_execute(truncate, false, 0) != SPI_OK_UTILITY)
-        elog(ERROR, "slotguard: creating the guard's triggers failed");
+                         GUARD_TRIGGER_NAME, tbl, id));
+    run_utility(psprintf("CREATE TRIGGER %s AFTER TRUNCATE ON %s FOR EACH STATEMENT "
+                         "EXECUTE FUNCTION slotguard.guard_trigger('%d')",
+                         GUARD_TRUNCATE_TRIGGER_NAME, tbl, id));
+    // What ALTER TABLE ... ENABLE ALWAYS TRIGGER does (which would refuse
+    // here: this call has the table open).
+    CommandCounterIncrement();
+    EnableDisableTrigger(rel, GUARD_TRIGGER_NAME, TRIGGER_FIRES_ALWAYS, false, ShareRowExclusiveLock);
+    EnableDisableTrigger(rel, GUARD_TRUNCATE_TRIGGER_NAME, TRIGGER_FIRES_ALWAYS, false, ShareRowExclusiveLock);
+    CommandCounterIncrement();
 }
 
 // Every trigger of the table that calls slotguard.guard_trigger, whatever
@@ -252,8 +338,7 @@ void drop_triggers(Relation rel) {
     for (uint64 i = 0; i < n; ++i) {
         bool isnull;
         char* name = TextDatumGetCString(SPI_getbinval(names->vals[i], names->tupdesc, 1, &isnull));
-        if (SPI_execute(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), tbl), false, 0) != SPI_OK_UTILITY)
-            elog(ERROR, "slotguard: dropping trigger %s failed", name);
+        run_utility(psprintf("DROP TRIGGER %s ON %s", quote_identifier(name), tbl));
     }
 }
 
@@ -277,7 +362,7 @@ extern "C" Datum sg_protect(PG_FUNCTION_ARGS) {
 
     // Writers wait from here until this transaction ends; a writer already
     // in flight is waited for first.
-    Relation rel = open_owned_table(fcinfo, ShareRowExclusiveLock);
+    Relation rel = open_owned_table(fcinfo, ShareRowExclusiveLock, "slotguard.protect()");
     check_protectable(rel);
     KeyColumns key = primary_key_of(rel);
     ArrayType* key_columns = key_columns_array(&key);
@@ -319,13 +404,15 @@ extern "C" Datum sg_protect(PG_FUNCTION_ARGS) {
 extern "C" Datum sg_unprotect(PG_FUNCTION_ARGS) {
     require_writable("unprotect");
     // DROP TRIGGER takes this lock anyway; taking it first avoids upgrading.
-    Relation rel = open_owned_table(fcinfo, AccessExclusiveLock);
+    Relation rel = open_owned_table(fcinfo, AccessExclusiveLock, "slotguard.unprotect()");
     SPI_connect();
     int32 id = guard_of(RelationGetRelid(rel));
     if (id == 0)
         ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("table %s is not protected", qualified_name(rel))));
     drop_triggers(rel);
+    RoleSave role = become_guard_owner();
     delete_guard_entries(id);
+    restore_role(&role);
     Oid types[1] = {INT4OID};
     Datum v[1] = {Int32GetDatum(id)};
     run_sql("DELETE FROM slotguard.guard WHERE id = $1", 1, types, v);

@@ -25,13 +25,20 @@ PG_FUNCTION_INFO_V1(sg_guard_trigger);
 namespace sgpg {
 namespace {
 
+const char* table_name(Relation rel) {
+    return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
+}
+
 // A guard as one backend uses it: the row of slotguard.guard (never
 // changed once written: unprotect + protect makes a new id) and the plans
 // that evaluate its expressions, prepared against the table as it is now.
 struct Guard {
     int32 id;  // hash key
     bool valid;
+    int busy;         // trigger calls using it now (a guard expression can write another protected table)
+    uint64 last_use;  // for evicting the least recently used guard
     Oid relid;
+    Oid owner;  // the role the expressions were given by (InvalidOid: not recorded, a 1.0/1.1 guard)
     int capacity;
     int n_keys;
     AttrNumber key_atts[INDEX_MAX_KEYS];
@@ -44,6 +51,11 @@ struct Guard {
 };
 
 HTAB* guards = NULL;
+uint64 use_clock = 0;
+
+// Guards kept per backend. A backend that writes to more protected tables
+// than this prepares the least recently used one again when it comes back.
+const long MAX_CACHED_GUARDS = 64;
 
 // Any change to the table (columns, types, primary key) or a cache reset:
 // prepare the plans again on next use.
@@ -56,6 +68,34 @@ void invalidate_guards(Datum, Oid relid) {
         if (relid == InvalidOid || g->relid == relid) g->valid = false;
 }
 
+void free_guard(Guard* g) {
+    if (g->cxt == NULL) return;
+    row_eval_free(&g->eval_fast);
+    row_eval_free(&g->key_fast);
+    if (g->eval) SPI_freeplan(g->eval);
+    if (g->key) SPI_freeplan(g->key);
+    MemoryContextDelete(g->cxt);
+    g->cxt = NULL;
+    g->eval = g->key = NULL;
+}
+
+// Makes room for one more guard: drops the least recently used ones that
+// no trigger call is using, until fewer than MAX_CACHED_GUARDS are left.
+void evict_guards(void) {
+    while (hash_get_num_entries(guards) >= MAX_CACHED_GUARDS) {
+        HASH_SEQ_STATUS seq;
+        hash_seq_init(&seq, guards);
+        Guard* g;
+        Guard* oldest = NULL;
+        while ((g = (Guard*)hash_seq_search(&seq)) != NULL)
+            if (g->busy == 0 && (oldest == NULL || g->last_use < oldest->last_use)) oldest = g;
+        if (oldest == NULL) return;  // all in use (deeply nested writes): grow
+        int32 id = oldest->id;
+        free_guard(oldest);
+        hash_search(guards, &id, HASH_REMOVE, NULL);
+    }
+}
+
 void init_cache(void) {
     HASHCTL ctl;
     memset(&ctl, 0, sizeof ctl);
@@ -65,36 +105,39 @@ void init_cache(void) {
     CacheRegisterRelcacheCallback(invalidate_guards, (Datum)0);
 }
 
-SPIPlanPtr guard_row_plan = NULL;
+// The guard lookup; with the owner column (1.2) or without (1.0/1.1).
+SPIPlanPtr guard_row_plans[2] = {NULL, NULL};
 
 // Loads the guard's row (as the guard owner, latest snapshot: a guard
 // committed after this transaction's snapshot still applies) and prepares
 // its plans as the table's owner. SPI connected, search_path pinned.
+//
+// Until it has succeeded the guard is marked invalid, so a failed load
+// leaves nothing that looks usable: the next call loads it again.
 void load_guard(Guard* g, Relation rel) {
-    if (g->cxt != NULL) {
-        row_eval_free(&g->eval_fast);
-        row_eval_free(&g->key_fast);
-        if (g->eval) SPI_freeplan(g->eval);
-        if (g->key) SPI_freeplan(g->key);
-        MemoryContextDelete(g->cxt);
-    }
-    g->eval = g->key = NULL;
+    g->valid = false;
+    free_guard(g);
     memset(&g->eval_fast, 0, sizeof g->eval_fast);
     memset(&g->key_fast, 0, sizeof g->key_fast);
     g->cxt = AllocSetContextCreate(CacheMemoryContext, "slotguard guard", ALLOCSET_SMALL_SIZES);
 
     RoleSave role = become_guard_owner();
-    if (guard_row_plan == NULL) {
+    bool with_owner = guard_owner_recorded();
+    if (guard_row_plans[with_owner] == NULL) {
         Oid types[1] = {INT4OID};
         SPIPlanPtr p = SPI_prepare(
-            "SELECT g.tbl::pg_catalog.oid, g.resource_expr, g.during_expr, g.active_expr, g.capacity, g.seats_expr, "
-            "g.key_columns, g.settings FROM slotguard.guard g WHERE g.id = $1",
+            with_owner
+                ? "SELECT g.tbl::pg_catalog.oid, g.resource_expr, g.during_expr, g.active_expr, g.capacity, "
+                  "g.seats_expr, g.key_columns, g.settings, g.owner::pg_catalog.oid FROM slotguard.guard g "
+                  "WHERE g.id = $1"
+                : "SELECT g.tbl::pg_catalog.oid, g.resource_expr, g.during_expr, g.active_expr, g.capacity, "
+                  "g.seats_expr, g.key_columns, g.settings FROM slotguard.guard g WHERE g.id = $1",
             1, types);
         if (p == NULL || SPI_keepplan(p) != 0) elog(ERROR, "slotguard: preparing the guard lookup failed");
-        guard_row_plan = p;
+        guard_row_plans[with_owner] = p;
     }
     Datum v[1] = {Int32GetDatum(g->id)};
-    run_latest(guard_row_plan, v, NULL, 1);
+    run_latest(guard_row_plans[with_owner], v, NULL, 1);
     restore_role(&role);
     if (SPI_processed != 1)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -117,6 +160,9 @@ void load_guard(Guard* g, Relation rel) {
     e.seats = TextDatumGetCString(SPI_getbinval(t, d, 6, &isnull));
     ArrayType* key_columns = DatumGetArrayTypePCopy(SPI_getbinval(t, d, 7, &isnull));
     ArrayType* settings = DatumGetArrayTypePCopy(SPI_getbinval(t, d, 8, &isnull));
+    Oid owner = with_owner ? DatumGetObjectId(SPI_getbinval(t, d, 9, &isnull)) : InvalidOid;
+    if (with_owner && isnull) owner = InvalidOid;
+    check_owner_unchanged(rel, owner);
 
     check_key_unchanged(rel, key_columns);
     KeyColumns k = primary_key_of(rel);
@@ -133,6 +179,16 @@ void load_guard(Guard* g, Relation rel) {
     if (key == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     restore_role(&role);
     unpin_settings(level);
+    // search_path ends in pg_temp: a name the expressions use that is not
+    // in pg_catalog could now find this session's temporary object, which
+    // would then run as the table's owner.
+    const char* temp = temporary_object_in(eval);
+    if (temp != NULL)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("the guard's expressions on table %s refer to %s in this session", table_name(rel),
+                               temp),
+                        errdetail("Guard expressions run as the table's owner and may not use temporary objects."),
+                        errhint("Drop the temporary object, or write from another session.")));
     if (SPI_keepplan(eval) != 0 || SPI_keepplan(key) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
 
     MemoryContext old = MemoryContextSwitchTo(g->cxt);
@@ -141,6 +197,7 @@ void load_guard(Guard* g, Relation rel) {
     row_eval_init(&g->eval_fast, eval, argtype, GUARD_ROW_COLUMNS, g->cxt);
     row_eval_init(&g->key_fast, key, argtype, 1, g->cxt);
     g->relid = RelationGetRelid(rel);
+    g->owner = owner;
     g->capacity = capacity;
     g->n_keys = k.n;
     memcpy(g->key_atts, k.atts, sizeof(AttrNumber) * k.n);
@@ -150,28 +207,40 @@ void load_guard(Guard* g, Relation rel) {
     g->valid = true;
 }
 
+// The guard, loaded if needed, marked busy (the trigger unmarks it when done).
 Guard* guard_for(int32 id, Relation rel) {
     if (guards == NULL) init_cache();
     bool found;
-    Guard* g = (Guard*)hash_search(guards, &id, HASH_ENTER, &found);
-    if (!found) {
+    Guard* g = (Guard*)hash_search(guards, &id, HASH_FIND, NULL);
+    if (g == NULL) {
+        evict_guards();
+        g = (Guard*)hash_search(guards, &id, HASH_ENTER, &found);
         g->valid = false;
+        g->busy = 0;
         g->cxt = NULL;
         g->eval = g->key = NULL;
         memset(&g->eval_fast, 0, sizeof g->eval_fast);
         memset(&g->key_fast, 0, sizeof g->key_fast);
         g->relid = InvalidOid;
+        g->owner = InvalidOid;
     }
-    if (!g->valid || g->relid != RelationGetRelid(rel)) {
+    g->last_use = ++use_clock;
+    // A guard in use further up the stack keeps its plans (they revalidate
+    // themselves); only its owner is checked again.
+    if (g->busy > 0 && g->relid == RelationGetRelid(rel)) {
+        check_owner_unchanged(rel, g->owner);
+    } else if (!g->valid || g->relid != RelationGetRelid(rel)) {
+        if (g->busy > 0)
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("guard %d is in use on another table", g->id)));
         int level = pin_settings(NULL);
         load_guard(g, rel);
         unpin_settings(level);
+    } else {
+        check_owner_unchanged(rel, g->owner);
     }
+    g->busy++;
     return g;
-}
-
-const char* table_name(Relation rel) {
-    return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)), RelationGetRelationName(rel));
 }
 
 // Evaluates the guard over a row as the table's owner, with the guard's
@@ -401,19 +470,27 @@ extern "C" Datum sg_guard_trigger(PG_FUNCTION_ARGS) {
     Relation rel = td->tg_relation;
 
     SPI_connect();
-    Guard* g = guard_for(id, rel);
-    if (truncate)
-        on_truncate(g);
-    else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
-        on_delete(g, rel, td->tg_trigtuple);
-    else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)) {
-        if (still_live(rel, td->tg_newslot))
-            on_write(g, rel, td->tg_trigtuple, td->tg_newtuple);
-        else
-            on_stale_update(g, rel, td->tg_trigtuple, td->tg_newtuple);
-    } else if (still_live(rel, td->tg_trigslot)) {
-        on_write(g, rel, NULL, td->tg_trigtuple);
+    Guard* volatile g = guard_for(id, rel);
+    PG_TRY();
+    {
+        if (truncate)
+            on_truncate(g);
+        else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
+            on_delete(g, rel, td->tg_trigtuple);
+        else if (TRIGGER_FIRED_BY_UPDATE(td->tg_event)) {
+            if (still_live(rel, td->tg_newslot))
+                on_write(g, rel, td->tg_trigtuple, td->tg_newtuple);
+            else
+                on_stale_update(g, rel, td->tg_trigtuple, td->tg_newtuple);
+        } else if (still_live(rel, td->tg_trigslot)) {
+            on_write(g, rel, NULL, td->tg_trigtuple);
+        }
     }
+    PG_FINALLY();
+    {
+        g->busy--;
+    }
+    PG_END_TRY();
     SPI_finish();
     return PointerGetDatum(NULL);
 }

@@ -8,7 +8,8 @@
 // The compiled expressions are valid as long as the generic plan is (a
 // changed function or type invalidates it: then they are rebuilt), and are
 // rebuilt after an error interrupted an evaluation, so no expression node
-// is ever reused in a half-run state.
+// is ever reused in a half-run state; an evaluation nested inside another
+// of the same expressions runs through SPI instead.
 #include "guards/guard.hpp"
 
 extern "C" {
@@ -41,6 +42,10 @@ void drop_compiled(RowEval* e) {
     e->states = NULL;
 }
 
+// Builds everything first and stores it in `e` only once all of it exists:
+// an error while building (EXECUTE revoked on a function the expressions
+// call, say) leaves `e` as it was, with nothing compiled, and releases what
+// was built so far.
 bool compile(RowEval* e) {
     CachedPlanSource* ps = (CachedPlanSource*)linitial(SPI_plan_get_plan_sources(e->plan));
     CachedPlan* cplan = GetCachedPlan(ps, NULL, NULL, NULL);
@@ -49,20 +54,38 @@ bool compile(RowEval* e) {
         ReleaseCachedPlan(cplan, NULL);
         return false;
     }
-    e->cplan = cplan;
-    e->cxt = AllocSetContextCreate(e->parent, "slotguard row evaluation", ALLOCSET_SMALL_SIZES);
-    MemoryContext old = MemoryContextSwitchTo(e->cxt);
-    e->params = makeParamList(1);
-    e->params->numParams = 1;
-    e->params->params[0].ptype = e->argtype;
-    e->params->params[0].pflags = PARAM_FLAG_CONST;
-    e->econtext = CreateStandaloneExprContext();
-    e->econtext->ecxt_param_list_info = e->params;
-    e->states = (ExprState**)palloc(sizeof(ExprState*) * e->natts);
-    int i = 0;
-    ListCell* lc;
-    foreach (lc, targets) e->states[i++] = ExecInitExprWithParams(lfirst_node(TargetEntry, lc)->expr, e->params);
+    MemoryContext cxt = AllocSetContextCreate(e->parent, "slotguard row evaluation", ALLOCSET_SMALL_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    ParamListInfo params = NULL;
+    ExprContext* econtext = NULL;
+    ExprState** states = NULL;
+    PG_TRY();
+    {
+        params = makeParamList(1);
+        params->numParams = 1;
+        params->params[0].ptype = e->argtype;
+        params->params[0].pflags = PARAM_FLAG_CONST;
+        econtext = CreateStandaloneExprContext();
+        econtext->ecxt_param_list_info = params;
+        states = (ExprState**)palloc0(sizeof(ExprState*) * e->natts);
+        int i = 0;
+        ListCell* lc;
+        foreach (lc, targets) states[i++] = ExecInitExprWithParams(lfirst_node(TargetEntry, lc)->expr, params);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(old);
+        ReleaseCachedPlan(cplan, NULL);
+        MemoryContextDelete(cxt);
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
     MemoryContextSwitchTo(old);
+    e->cplan = cplan;
+    e->cxt = cxt;
+    e->params = params;
+    e->econtext = econtext;
+    e->states = states;
     return true;
 }
 
@@ -80,11 +103,15 @@ void row_eval_init(RowEval* e, SPIPlanPtr plan, Oid argtype, int natts, MemoryCo
 void row_eval_free(RowEval* e) { drop_compiled(e); }
 
 bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls) {
-    if (!e->usable) return false;
+    // A nested evaluation (a function in the expressions wrote a table
+    // whose guard uses these same expressions) must not touch the states
+    // the outer one is running: it goes through SPI.
+    if (!e->usable || e->depth > 0) return false;
     if (e->cplan != NULL) {
         CachedPlanSource* ps = (CachedPlanSource*)linitial(SPI_plan_get_plan_sources(e->plan));
-        if (e->running || !ps->is_valid || !e->cplan->is_valid || ps->gplan != e->cplan) drop_compiled(e);
+        if (e->broken || !ps->is_valid || !e->cplan->is_valid || ps->gplan != e->cplan) drop_compiled(e);
     }
+    e->broken = false;
     if (e->cplan == NULL && !compile(e)) {
         e->usable = false;  // not a bare Result (a subquery in an expression): SPI
         return false;
@@ -92,9 +119,20 @@ bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls) {
     ResetExprContext(e->econtext);
     e->params->params[0].value = arg;
     e->params->params[0].isnull = false;
-    e->running = true;
-    for (int i = 0; i < e->natts; ++i) values[i] = ExecEvalExprSwitchContext(e->states[i], e->econtext, &nulls[i]);
-    e->running = false;
+    e->depth++;
+    PG_TRY();
+    {
+        for (int i = 0; i < e->natts; ++i)
+            values[i] = ExecEvalExprSwitchContext(e->states[i], e->econtext, &nulls[i]);
+    }
+    PG_CATCH();
+    {
+        e->depth--;
+        e->broken = true;
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    e->depth--;
     return true;
 }
 

@@ -38,11 +38,11 @@ const int max_attempts = 100;
 // first before it settles for the oldest ready order.
 const int max_skipped_expired = 64;
 
-text* key_arg(FunctionCallInfo fcinfo) { return nonblank_text_arg(fcinfo, 0, "key"); }
+text* key_arg(FunctionCallInfo fcinfo) { return key_text_arg(fcinfo, 0, "key"); }
 
 // NULL (no filter) or a non-blank kind.
 text* kind_arg(FunctionCallInfo fcinfo, int argno) {
-    return PG_ARGISNULL(argno) ? NULL : nonblank_text_arg(fcinfo, argno, "kind");
+    return PG_ARGISNULL(argno) ? NULL : key_text_arg(fcinfo, argno, "kind");
 }
 
 // The lease as an absolute expiry, now() + lease (a day is 24 h, a month
@@ -150,7 +150,7 @@ void require_visible(const Confinement* conf, text* key) {
 // release_order and complete_order: the same fence, different outcomes.
 Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing, const Confinement* conf) {
     text* key = key_arg(fcinfo);
-    text* claimant = nonblank_text_arg(fcinfo, 1, "claimant");
+    text* claimant = key_text_arg(fcinfo, 1, "claimant");
     require_visible(conf, key);
     Datum v[2] = {PointerGetDatum(key), PointerGetDatum(claimant)};
     Datum row = (Datum)0;
@@ -188,6 +188,7 @@ static Datum add_order(FunctionCallInfo fcinfo, const Confinement* conf) {
     require_tenant_write(conf, key, "add an order");
     text* kind = kind_arg(fcinfo, 1);
     require_arg(fcinfo, 2, "ready");
+    if (!PG_ARGISNULL(3)) check_metadata_size(PG_GETARG_DATUM(3), "payload");
     Datum v[4] = {PointerGetDatum(key), PointerGetDatum(kind), PG_GETARG_DATUM(2),
                   PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
     char nulls[5] = "    ";
@@ -233,7 +234,7 @@ namespace {
 // try_claim_order). Every other refusal raises.
 bool claim(FunctionCallInfo fcinfo, Datum* row, const Confinement* conf) {
     text* key = key_arg(fcinfo);
-    text* claimant = nonblank_text_arg(fcinfo, 1, "claimant");
+    text* claimant = key_text_arg(fcinfo, 1, "claimant");
     require_visible(conf, key);
     TimestampTz expires = 0;
     bool has_lease = lease_arg(fcinfo, 2, &expires);
@@ -312,7 +313,7 @@ extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
 // path and no fast statement, but the same steps with the plans' tenant
 // variants (ORDER_*_T), which filter the same index scans by tenant.
 static Datum claim_next_order(FunctionCallInfo fcinfo, const Confinement* conf) {
-    text* claimant = nonblank_text_arg(fcinfo, 0, "claimant");
+    text* claimant = key_text_arg(fcinfo, 0, "claimant");
     text* kind = kind_arg(fcinfo, 1);
     TimestampTz expires = 0;
     bool has_lease = lease_arg(fcinfo, 2, &expires);

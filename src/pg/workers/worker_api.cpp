@@ -19,26 +19,49 @@ bool blank(text* t) {
     return true;
 }
 
-// The workers argument as distinct, non-blank names (22023 otherwise).
+int compare_names(const void* a, const void* b) { return compare_text_bytes(*(text* const*)a, *(text* const*)b); }
+
+// The workers argument as distinct, non-blank names of at most
+// max_key_bytes, at most max_workers of them (22023 otherwise), in the
+// caller's order (which the checks follow); duplicates are found by sorting
+// a copy, so that they are neighbours.
 text** worker_names(FunctionCallInfo fcinfo, int argno, int* n) {
     require_arg(fcinfo, argno, "workers");
     ArrayType* arr = PG_GETARG_ARRAYTYPE_P(argno);
     if (ARR_NDIM(arr) > 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("workers must be a one-dimensional array")));
+    int count = ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+    if (count > max_workers)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("workers must list at most %d names, got %d", max_workers, count)));
     Datum* elems;
     bool* nulls;
     deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
     text** names = (text**)palloc(sizeof(text*) * (*n > 0 ? *n : 1));
     for (int i = 0; i < *n; ++i) {
+        CHECK_FOR_INTERRUPTS();
         if (nulls[i] || blank(DatumGetTextPP(elems[i])))
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("worker names must not be NULL or blank")));
         names[i] = DatumGetTextPP(elems[i]);
-        for (int j = 0; j < i; ++j)
-            if (same_text(names[i], names[j]))
-                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                                errmsg("worker \"%s\" is listed more than once", text_to_cstring(names[i]))));
+        check_key_length(names[i], "a worker name");
     }
+    text** sorted = (text**)palloc(sizeof(text*) * (*n > 0 ? *n : 1));
+    memcpy(sorted, names, sizeof(text*) * *n);
+    qsort(sorted, *n, sizeof(text*), compare_names);
+    for (int i = 1; i < *n; ++i) {
+        CHECK_FOR_INTERRUPTS();
+        if (same_text(sorted[i], sorted[i - 1]))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("worker \"%s\" is listed more than once", text_to_cstring(sorted[i]))));
+    }
+    pfree(sorted);
     return names;
+}
+
+// Index of `name` among n names sorted by compare_names, or -1.
+int find_name(text* const* sorted, int n, text* name) {
+    text* const* hit = (text* const*)bsearch(&name, sorted, n, sizeof(text*), compare_names);
+    return hit ? (int)(hit - sorted) : -1;
 }
 
 struct InsertAssignments {
@@ -56,10 +79,9 @@ struct InsertAssignments {
 // removal left pending while waiting could deadlock with a crossing call).
 void remove_unwanted(int64 booking_id, Datum wanted) {
     Datum rv[2] = {Int64GetDatum(booking_id), wanted};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     run_latest(plan(PLAN_ASSIGN_REMOVE_OTHERS), rv, NULL, 0);
-    internal_write = was;
+    end_internal_write(mark);
 }
 
 void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
@@ -74,12 +96,14 @@ void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) 
     if (a->assigned_by == NULL) nulls[3] = 'n';
     if (SPI_execute_plan(plan(PLAN_ASSIGN_INSERT), v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "slotguard: inserting assignments failed");
+    NameSlot* slots = index_targets(a->targets, a->n);
     for (uint64 r = 0; r < SPI_processed; ++r) {
+        CHECK_FOR_INTERRUPTS();
         bool isnull;
         ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
         text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-        for (int i = 0; i < a->n; ++i)
-            if (same_text(worker, a->targets[i].key)) tids[i] = *tid;
+        int i = find_target(slots, a->n, worker);
+        if (i >= 0) tids[i] = *tid;
     }
     *row = (Datum)0;
 }
@@ -121,12 +145,17 @@ static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
     Datum during = range_datum(b.range);
     AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (n > 0 ? n : 1));
     int n_new = 0;
+    // The active workers, sorted to be found by name.
+    text** active_names = (text**)palloc(sizeof(text*) * (n_active > 0 ? n_active : 1));
+    for (uint64 r = 0; r < n_active; ++r) {
+        CHECK_FOR_INTERRUPTS();
+        bool isnull;
+        active_names[r] = DatumGetTextPP(SPI_getbinval(active->vals[r], active->tupdesc, 1, &isnull));
+    }
+    qsort(active_names, n_active, sizeof(text*), compare_names);
     for (int i = 0; i < n; ++i) {
-        bool present = false;
-        for (uint64 r = 0; r < n_active && !present; ++r) {
-            bool isnull;
-            present = same_text(names[i], DatumGetTextPP(SPI_getbinval(active->vals[r], active->tupdesc, 1, &isnull)));
-        }
+        CHECK_FOR_INTERRUPTS();
+        bool present = find_name(active_names, (int)n_active, names[i]) >= 0;
         if (!present)
             targets[n_new++] = AdmitTarget{&rels, collect_worker_occupants, names[i], during, during,
                                            span_of(b.range), 1, 1, NULL};
@@ -159,16 +188,16 @@ static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
 
 static bool unassign_worker(FunctionCallInfo fcinfo, const Confinement* conf) {
     require_arg(fcinfo, 0, "booking_id");
-    text* worker = nonblank_text_arg(fcinfo, 1, "worker");
+    text* worker = key_text_arg(fcinfo, 1, "worker");
     SPI_connect();
     LockedBooking b = lock_booking(fcinfo, conf);
     bool was_active = false;
     // Another tenant's worker is as if unknown: it was not active here.
     if (tenant_allowed(conf, worker)) {
         Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
-        internal_write = true;
+        int mark = begin_internal_write();
         run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
-        internal_write = false;
+        end_internal_write(mark);
         was_active = SPI_processed > 0;
     }
     SPI_finish();
@@ -176,7 +205,7 @@ static bool unassign_worker(FunctionCallInfo fcinfo, const Confinement* conf) {
 }
 
 static Datum worker_schedule(FunctionCallInfo fcinfo, const Confinement* conf) {
-    text* worker = nonblank_text_arg(fcinfo, 0, "worker");
+    text* worker = key_text_arg(fcinfo, 0, "worker");
     require_arg(fcinfo, 1, "search");
     Datum search = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
     checked_range(search, "search");

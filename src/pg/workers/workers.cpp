@@ -129,6 +129,27 @@ int count_active_workers(int64 booking_id) {
     return (int)SPI_processed;
 }
 
+namespace {
+
+int compare_slots(const void* a, const void* b) {
+    return compare_text_bytes(((const NameSlot*)a)->name, ((const NameSlot*)b)->name);
+}
+
+}  // namespace
+
+NameSlot* index_targets(const AdmitTarget* targets, int n) {
+    NameSlot* slots = (NameSlot*)palloc(sizeof(NameSlot) * (n > 0 ? n : 1));
+    for (int i = 0; i < n; ++i) slots[i] = NameSlot{targets[i].key, i};
+    qsort(slots, n, sizeof(NameSlot), compare_slots);
+    return slots;
+}
+
+int find_target(const NameSlot* slots, int n, text* name) {
+    NameSlot probe = {name, -1};
+    const NameSlot* hit = (const NameSlot*)bsearch(&probe, slots, n, sizeof(NameSlot), compare_slots);
+    return hit ? hit->index : -1;
+}
+
 int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, AdmitTarget* out, int max_out) {
     Datum v[1] = {Int64GetDatum(booking_id)};
     run_latest(plan(PLAN_ASSIGN_ACTIVE), v, NULL, 0);
@@ -147,20 +168,21 @@ int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, Admi
         t->seats = 1;
         t->capacity = 1;
         t->precheck_probe = (Datum)0;
+        CHECK_FOR_INTERRUPTS();
     }
     return n;
 }
 
 // Matches rows RETURNING (ctid, worker) to the targets by worker name.
 void match_returned(const AdmitTarget* targets, int n, ItemPointer tids) {
+    NameSlot* slots = index_targets(targets, n);
     for (uint64 r = 0; r < SPI_processed; ++r) {
+        CHECK_FOR_INTERRUPTS();
         bool isnull;
         ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
         text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-        for (int i = 0; i < n; ++i)
-            if (VARSIZE_ANY_EXHDR(worker) == VARSIZE_ANY_EXHDR(targets[i].key) &&
-                memcmp(VARDATA_ANY(worker), VARDATA_ANY(targets[i].key), VARSIZE_ANY_EXHDR(worker)) == 0)
-                tids[i] = *tid;
+        int i = find_target(slots, n, worker);
+        if (i >= 0) tids[i] = *tid;
     }
 }
 
@@ -172,10 +194,9 @@ void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets
 
 void release_assignments(int64 booking_id) {
     Datum v[1] = {Int64GetDatum(booking_id)};
-    bool was = internal_write;
-    internal_write = true;
+    int mark = begin_internal_write();
     run_latest(plan(PLAN_ASSIGN_RELEASE), v, NULL, 0);
-    internal_write = was;
+    end_internal_write(mark);
 }
 
 void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r, const Confinement* conf) {

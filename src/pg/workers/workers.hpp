@@ -19,6 +19,14 @@ int count_active_workers(int64 booking_id);
 // new row of targets[i] (matched by worker).
 void move_assignments(int64 booking_id, Datum during, const AdmitTarget* targets, int n, ItemPointer tids);
 void release_assignments(int64 booking_id);
+// Targets by worker name: sorted once (byte order), then found by bsearch,
+// so matching written rows to n targets is O(n log n), not O(n^2).
+struct NameSlot {
+    text* name;
+    int index;  // into the targets
+};
+NameSlot* index_targets(const AdmitTarget* targets, int n);
+int find_target(const NameSlot* slots, int n, text* name);  // index, or -1
 // 23P01 naming the conflicting bookings (for a confined caller, the ones it
 // may see; SPI connected then).
 [[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r,
