@@ -235,3 +235,164 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- --- confinement: who the caller is, tenants and holders (API.md §8 (1.2)) ---
+-- The API functions become SECURITY INVOKER: they find their caller as the
+-- current role at entry (current_user semantics: a SECURITY DEFINER
+-- function of another role in between is that role calling) and switch to
+-- the function's owner for their own reads and writes, as SECURITY DEFINER
+-- did (src/pg/engine/access.cpp). search_path stays pinned by proconfig.
+-- protect/unprotect are not listed here: they act for the current role
+-- themselves (src/pg/guards/protect_api.cpp).
+ALTER FUNCTION slotguard.upsert_resource(text, int, interval, interval, text, jsonb) SECURITY INVOKER;
+ALTER FUNCTION slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb) SECURITY INVOKER;
+ALTER FUNCTION slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb) SECURITY INVOKER;
+ALTER FUNCTION slotguard.confirm_booking(bigint) SECURITY INVOKER;
+ALTER FUNCTION slotguard.cancel_booking(bigint) SECURITY INVOKER;
+ALTER FUNCTION slotguard.reschedule_booking(bigint, tstzrange) SECURITY INVOKER;
+ALTER FUNCTION slotguard.free_slots(text, tstzrange, interval, interval, int) SECURITY INVOKER;
+ALTER FUNCTION slotguard.availability(text, tstzrange) SECURITY INVOKER;
+ALTER FUNCTION slotguard.assign_workers(bigint, text[], text, text) SECURITY INVOKER;
+ALTER FUNCTION slotguard.unassign_worker(bigint, text) SECURITY INVOKER;
+ALTER FUNCTION slotguard.worker_schedule(text, tstzrange) SECURITY INVOKER;
+ALTER FUNCTION slotguard.add_order(text, text, boolean, jsonb) SECURITY INVOKER;
+ALTER FUNCTION slotguard.set_order_ready(text) SECURITY INVOKER;
+ALTER FUNCTION slotguard.claim_order(text, text, interval) SECURITY INVOKER;
+ALTER FUNCTION slotguard.try_claim_order(text, text, interval) SECURITY INVOKER;
+ALTER FUNCTION slotguard.claim_next_order(text, text, interval) SECURITY INVOKER;
+ALTER FUNCTION slotguard.release_order(text, text) SECURITY INVOKER;
+ALTER FUNCTION slotguard.complete_order(text, text) SECURITY INVOKER;
+
+-- One row per confined role. A call whose current role is that role (or,
+-- when the role has no row of its own, a member of confined roles: then
+-- every one of them applies) sees and touches only keys of its tenants:
+-- `tenants`, or the one named by request.jwt.claims ->> tenant_claim; with
+-- holder_claim, only bookings whose holder is request.jwt.claims ->>
+-- holder_claim. Written by confine/unconfine; a trigger tells every
+-- backend to reload its cached copy.
+CREATE TABLE slotguard.confinement (
+    role         regrole PRIMARY KEY,
+    tenants      text[],
+    tenant_claim text,
+    holder_claim text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT confinement_one_tenant_source CHECK ((tenants IS NULL) <> (tenant_claim IS NULL))
+);
+COMMENT ON TABLE slotguard.confinement IS
+    'Confined roles: the tenants (listed, or named by a JWT claim) and, optionally, the holder claim each may act for. Written by slotguard.confine/unconfine.';
+SELECT pg_catalog.pg_extension_config_dump('slotguard.confinement', '');
+REVOKE ALL ON slotguard.confinement FROM PUBLIC;
+
+CREATE FUNCTION slotguard.confinement_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_confinement_changed';
+COMMENT ON FUNCTION slotguard.confinement_changed() IS
+    'Trigger: makes every backend reload its cached copy of slotguard.confinement (relcache invalidation).';
+CREATE TRIGGER confinement_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON slotguard.confinement
+    FOR EACH STATEMENT EXECUTE FUNCTION slotguard.confinement_changed();
+ALTER TABLE slotguard.confinement ENABLE ALWAYS TRIGGER confinement_changed;
+
+CREATE VIEW slotguard.confinements AS
+SELECT c.role, c.tenants, c.tenant_claim, c.holder_claim, c.created_at
+FROM slotguard.confinement c;
+COMMENT ON VIEW slotguard.confinements IS
+    'Confined roles, one row each: tenants or tenant_claim, holder_claim.';
+REVOKE ALL ON slotguard.confinements FROM PUBLIC;
+
+CREATE FUNCTION slotguard.confine(role regrole, tenants text[] DEFAULT NULL, tenant_claim text DEFAULT NULL,
+                                  holder_claim text DEFAULT NULL)
+RETURNS slotguard.confinement
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_confine';
+COMMENT ON FUNCTION slotguard.confine(regrole, text[], text, text) IS
+    'Confines a role to tenants (a list, or the request.jwt.claims member tenant_claim) and, with holder_claim, to the bookings of the holder that claim names. Replaces an earlier confinement of the role.';
+
+CREATE FUNCTION slotguard.unconfine(role regrole)
+RETURNS boolean
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_unconfine';
+COMMENT ON FUNCTION slotguard.unconfine(regrole) IS
+    'Lifts the confinement of a role; true if it had one.';
+
+REVOKE ALL ON FUNCTION slotguard.confinement_changed(), slotguard.confine(regrole, text[], text, text),
+    slotguard.unconfine(regrole) FROM PUBLIC;
+
+-- Idempotency keys are scoped by tenant: the same key in two tenants names
+-- two bookings. book_slot looks a key up within the resource's tenant when
+-- this index exists (and by the key alone on an older schema).
+CREATE UNIQUE INDEX booking_tenant_idempotency_key_idx
+    ON slotguard.booking (pg_catalog.split_part(resource_key, ':', 1), idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+DROP INDEX slotguard.booking_idempotency_key_idx;
+
+CREATE OR REPLACE FUNCTION slotguard.access_functions(admin boolean)
+RETURNS regprocedure[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN admin THEN ARRAY[
+    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
+    'slotguard.protect(regclass, text, text, text, int, text)',
+    'slotguard.unprotect(regclass)',
+    'slotguard.confine(regrole, text[], text, text)',
+    'slotguard.unconfine(regrole)']::regprocedure[]
+ELSE ARRAY[
+    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.confirm_booking(bigint)',
+    'slotguard.cancel_booking(bigint)',
+    'slotguard.reschedule_booking(bigint, tstzrange)',
+    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
+    'slotguard.availability(text, tstzrange)',
+    'slotguard.assign_workers(bigint, text[], text, text)',
+    'slotguard.unassign_worker(bigint, text)',
+    'slotguard.worker_schedule(text, tstzrange)',
+    'slotguard.add_order(text, text, boolean, jsonb)',
+    'slotguard.set_order_ready(text)',
+    'slotguard.claim_order(text, text, interval)',
+    'slotguard.try_claim_order(text, text, interval)',
+    'slotguard.claim_next_order(text, text, interval)',
+    'slotguard.release_order(text, text)',
+    'slotguard.complete_order(text, text)',
+    'slotguard.tenant_of(text)',
+    'slotguard.shard_info()']::regprocedure[]
+END;
+
+-- grant_access(admin => true) also lets the role read slotguard.confinements.
+CREATE OR REPLACE FUNCTION slotguard.grant_access(role regrole, admin boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF grant_access.role IS NULL OR grant_access.admin IS NULL THEN
+        RAISE EXCEPTION 'grant_access: role and admin must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA slotguard TO %s', grant_access.role);
+    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false))
+             UNION ALL
+             SELECT pg_catalog.unnest(slotguard.access_functions(true)) WHERE grant_access.admin
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, grant_access.role);
+    END LOOP;
+    IF grant_access.admin THEN
+        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards, slotguard.confinements TO %s', grant_access.role);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION slotguard.revoke_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF revoke_access.role IS NULL THEN
+        RAISE EXCEPTION 'revoke_access: role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, revoke_access.role);
+    END LOOP;
+    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards, slotguard.confinements FROM %s', revoke_access.role);
+    EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA slotguard FROM %s', revoke_access.role);
+END
+$$;
+COMMENT ON FUNCTION slotguard.grant_access(regrole, boolean) IS
+    'Grants a role USAGE on schema slotguard and EXECUTE on the booking, worker, order and query functions; with admin, also upsert_resource, protect, unprotect, confine, unconfine and SELECT on slotguard.guards and slotguard.confinements. Run by the extension''s owner.';

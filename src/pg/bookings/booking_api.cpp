@@ -40,6 +40,7 @@ struct BookRequest {
     text* idem;       // may be NULL
     Datum metadata;
     bool has_metadata;
+    const Confinement* conf;
 };
 
 struct BookOutcome {
@@ -50,8 +51,9 @@ struct BookOutcome {
     ArrayType* suggestions;
 };
 
-BookRequest parse_book_args(FunctionCallInfo fcinfo) {
+BookRequest parse_book_args(FunctionCallInfo fcinfo, const Confinement* conf) {
     BookRequest r;
+    r.conf = conf;
     r.key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "during");
     r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
@@ -80,6 +82,15 @@ BookRequest parse_book_args(FunctionCallInfo fcinfo) {
     r.has_metadata = !PG_ARGISNULL(6);
     r.metadata = r.has_metadata ? PG_GETARG_DATUM(6) : (Datum)0;
     if (r.has_metadata) check_metadata_size(r.metadata, "metadata");
+    // A holder-confined caller books for itself.
+    if (conf->confined && conf->holder != NULL) {
+        if (r.holder == NULL)
+            r.holder = conf->holder;
+        else if (!same_text(r.holder, conf->holder))
+            ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                            errmsg("permission denied to book for holder \"%s\"", text_to_cstring(r.holder)),
+                            errdetail("The role books only for the holder its claim names.")));
+    }
     return r;
 }
 
@@ -100,12 +111,24 @@ int64 booking_id_of(Datum row) {
 
 // Returns true (and the original booking) when the key was used before
 // with the same arguments; raises 22023 when it was used with others.
+// Keys are scoped by tenant (1.2: booking_tenant_idempotency_key_idx);
+// an older schema has one key space.
 bool find_idempotent(const BookRequest* req, BookOutcome* out) {
     Datum v[4] = {PointerGetDatum(req->idem), PointerGetDatum(req->key), req->during, Int32GetDatum(req->seats)};
-    run_latest(plan(PLAN_IDEMPOTENT_LOOKUP), v, NULL, 1);
+    bool by_tenant = OidIsValid(slotguard_relation_if_exists("booking_tenant_idempotency_key_idx"));
+    run_latest(plan(by_tenant ? PLAN_IDEMPOTENT_LOOKUP_TENANT : PLAN_IDEMPOTENT_LOOKUP), v, NULL, 1);
     if (SPI_processed == 0) return false;
     bool isnull;
-    if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+    bool same = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    // Another holder's booking is never handed to a holder-confined caller.
+    if (same && req->conf->confined && req->conf->holder != NULL) {
+        bool hnull;
+        Datum h = GetAttributeByName(
+            DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)), "holder",
+            &hnull);
+        same = !hnull && same_text(DatumGetTextPP(h), req->conf->holder);
+    }
+    if (!same)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("idempotency key \"%s\" was already used with other arguments",
                                text_to_cstring(req->idem)),
@@ -212,6 +235,12 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     out->id = 0;
     out->row = (Datum)0;
     out->conflicts = out->suggestions = NULL;
+    // Another tenant's resource is as if it did not exist: booking it
+    // would create it (42501), or it is unknown (P0002).
+    if (!tenant_allowed(req->conf, req->key)) {
+        if (auto_create_resources) require_tenant_write(req->conf, req->key, "create a resource");
+        raise_unknown_resource(req->key);
+    }
     SPI_connect();
     if (req->idem != NULL && find_idempotent(req, out)) {
         SPI_finish();
@@ -265,12 +294,14 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
                                           alts, max_suggestions);
+        int n_shown;
+        shown_booking_ids(req->conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
         // With suggestions switched off the error carries no HINT at all.
         if (raise)
-            raise_conflict(req->key, req->range, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL,
-                           n_alts);
+            raise_conflict(req->key, req->range, ar.conflict_ids, n_shown, max_suggestions > 0 ? alts : NULL, n_alts,
+                           ar.n_conflicts);
         MemoryContext spi = MemoryContextSwitchTo(caller);
-        out->conflicts = int8_array(ar.conflict_ids, ar.n_conflicts);
+        out->conflicts = int8_array(ar.conflict_ids, n_shown);
         out->suggestions = range_array(alts, n_alts);
         MemoryContextSwitchTo(spi);
     }
@@ -283,15 +314,50 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
 
 // A booking row locked FOR UPDATE (SPI connected; values live until SPI_finish).
 
-LockedBooking lock_booking(FunctionCallInfo fcinfo) {
+[[noreturn]] void raise_unknown_booking(int64 id) {
+    ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("booking " INT64_FORMAT " does not exist", id)));
+    pg_unreachable();
+}
+
+namespace {
+
+// A confined caller's booking: its resource in the caller's tenants and,
+// with a holder, its holder the caller's.
+bool booking_visible(const Confinement* conf, text* key, text* holder) {
+    return tenant_allowed(conf, key) && holder_allowed(conf, holder);
+}
+
+// Before any lock: another's booking is P0002 at once, as an unknown id,
+// and the caller never waits on (or locks) a row that is not its own.
+void precheck_booking(const Confinement* conf, int64 id) {
+    if (!conf->confined) return;
+    Datum v[1] = {Int64GetDatum(id)};
+    run_latest(plan(PLAN_BOOKING_OWNER), v, NULL, 1);
+    if (SPI_processed == 0) raise_unknown_booking(id);
+    bool knull, hnull;
+    Datum k = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &knull);
+    Datum h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &hnull);
+    if (knull || !booking_visible(conf, DatumGetTextPP(k), hnull ? NULL : DatumGetTextPP(h)))
+        raise_unknown_booking(id);
+}
+
+// The same on the locked row (only an owner's direct UPDATE changes a
+// booking's resource or holder meanwhile).
+void recheck_locked(const Confinement* conf, const LockedBooking* b) {
+    if (!conf->confined) return;
+    bool hnull;
+    Datum h = GetAttributeByName(DatumGetHeapTupleHeader(b->row), "holder", &hnull);
+    if (!booking_visible(conf, b->key, hnull ? NULL : DatumGetTextPP(h))) raise_unknown_booking(b->id);
+}
+
+LockedBooking lock_booking_row(FunctionCallInfo fcinfo) {
     require_arg(fcinfo, 0, "booking_id");
     LockedBooking b;
     b.id = PG_GETARG_INT64(0);
     Datum v[1] = {Int64GetDatum(b.id)};
     if (SPI_execute_plan(plan(PLAN_BOOKING_LOCK), v, NULL, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "slotguard: booking lookup failed");
-    if (SPI_processed == 0)
-        ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("booking " INT64_FORMAT " does not exist", b.id)));
+    if (SPI_processed == 0) raise_unknown_booking(b.id);
     HeapTuple t = SPI_tuptable->vals[0];
     TupleDesc d = SPI_tuptable->tupdesc;
     bool isnull;
@@ -307,8 +373,19 @@ LockedBooking lock_booking(FunctionCallInfo fcinfo) {
     return b;
 }
 
-LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo) {
+}  // namespace
+
+LockedBooking lock_booking(FunctionCallInfo fcinfo, const Confinement* conf) {
     require_arg(fcinfo, 0, "booking_id");
+    precheck_booking(conf, PG_GETARG_INT64(0));
+    LockedBooking b = lock_booking_row(fcinfo);
+    recheck_locked(conf, &b);
+    return b;
+}
+
+LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo, const Confinement* conf) {
+    require_arg(fcinfo, 0, "booking_id");
+    precheck_booking(conf, PG_GETARG_INT64(0));
     // The booking's resource, read without locking the row; then the
     // resource lock, then the row lock, as upsert_resource takes them.
     Datum v[1] = {Int64GetDatum(PG_GETARG_INT64(0))};
@@ -322,7 +399,8 @@ LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo) {
             lock_resource(locked, ShareLock);
         }
     }
-    LockedBooking b = lock_booking(fcinfo);
+    LockedBooking b = lock_booking_row(fcinfo);
+    recheck_locked(conf, &b);
     // The key changed meanwhile (only a direct UPDATE of the table does
     // that): the booking's resource is the one to hold.
     if (locked == NULL || !same_text(locked, b.key)) lock_resource(b.key, ShareLock);
@@ -345,9 +423,11 @@ using namespace sgpg;
 
 extern "C" Datum sg_book_slot(PG_FUNCTION_ARGS) {
     require_writable("book_slot");
-    BookRequest req = parse_book_args(fcinfo);
+    CallerScope scope = enter_api(fcinfo, "book_slot");
+    BookRequest req = parse_book_args(fcinfo, &scope.conf);
     BookOutcome out;
     book(&req, true, &out);
+    leave_api(&scope);
     PG_RETURN_DATUM(out.row);
 }
 
@@ -355,8 +435,11 @@ extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
     FuncCallContext* f;
     if (SRF_IS_FIRSTCALL()) {
         require_writable("try_book_slot");
+        // Only the first call works (and switches roles); the others
+        // return what it made.
+        CallerScope scope = enter_api(fcinfo, "try_book_slot");
         f = SRF_FIRSTCALL_INIT();
-        BookRequest req = parse_book_args(fcinfo);
+        BookRequest req = parse_book_args(fcinfo, &scope.conf);
         MemoryContext old = MemoryContextSwitchTo(f->multi_call_memory_ctx);
         TupleDesc desc;
         if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
@@ -379,6 +462,7 @@ extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
         f->user_fctx = DatumGetPointer(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
         f->max_calls = 1;
         MemoryContextSwitchTo(old);
+        leave_api(&scope);
     }
     f = SRF_PERCALL_SETUP();
     if (f->call_cntr < f->max_calls) SRF_RETURN_NEXT(f, PointerGetDatum(f->user_fctx));
@@ -387,8 +471,9 @@ extern "C" Datum sg_try_book_slot(PG_FUNCTION_ARGS) {
 
 extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
     require_writable("cancel_booking");
+    CallerScope scope = enter_api(fcinfo, "cancel_booking");
     SPI_connect();
-    LockedBooking b = lock_booking(fcinfo);
+    LockedBooking b = lock_booking(fcinfo, &scope.conf);
     Datum row = b.row;
     if (strcmp(b.status, "cancelled") != 0) {
         // Freeing capacity and workers needs no check.
@@ -402,6 +487,7 @@ extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
         release_assignments(b.id);
     }
     SPI_finish();
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
 }
 
@@ -432,7 +518,7 @@ static void write_booking_update(void* arg, ItemPointer tids, Datum* row, Memory
 }
 
 static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* ar, ResourceInfo* res,
-                         GuardedRels* rels, GuardedRels* worker_rels) {
+                         GuardedRels* rels, GuardedRels* worker_rels, const Confinement* conf) {
     const LockedBooking* b = u->booking;
     lock_resource(b->key, ShareLock);
     *res = read_resource(b->key, false);
@@ -450,13 +536,14 @@ static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* a
     u->n_targets = 1 + worker_targets(b->id, u->during, worker_rels, u->targets + 1, workers);
     admit_write(u->targets, u->n_targets, write_booking_update, u, ar);
     if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0)
-        raise_worker_conflict(&u->targets[ar->conflict_target], ar);
+        raise_worker_conflict(&u->targets[ar->conflict_target], ar, conf);
 }
 
 extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
     require_writable("confirm_booking");
+    CallerScope scope = enter_api(fcinfo, "confirm_booking");
     SPI_connect();
-    LockedBooking b = lock_resource_then_booking(fcinfo);
+    LockedBooking b = lock_resource_then_booking(fcinfo, &scope.conf);
     Datum row = b.row;
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (strcmp(b.status, "held") == 0) {
@@ -466,16 +553,21 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
         AdmitResult ar;
         ResourceInfo res;
         GuardedRels rels, worker_rels;
-        admit_update(&u, b.range, &ar, &res, &rels, &worker_rels);
-        if (ar.outcome != ADMIT_OK)
+        admit_update(&u, b.range, &ar, &res, &rels, &worker_rels, &scope.conf);
+        if (ar.outcome != ADMIT_OK) {
+            int n_shown;
+            shown_booking_ids(&scope.conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                             errmsg("hold on booking " INT64_FORMAT " expired and its slot has been taken", b.id),
-                            errdetail("Conflicting bookings: %s.", id_list(ar.conflict_ids, ar.n_conflicts))));
+                            errdetail("Conflicting bookings: %s.",
+                                      shown_id_list(ar.conflict_ids, n_shown, ar.n_conflicts))));
+        }
         row = ar.row;
         close_rels(&worker_rels, RowExclusiveLock);
         close_rels(&rels, RowExclusiveLock);
     }
     SPI_finish();
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
 }
 
@@ -483,23 +575,28 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     require_writable("reschedule_booking");
     require_arg(fcinfo, 1, "during");
     TsRange during = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "during");
+    CallerScope scope = enter_api(fcinfo, "reschedule_booking");
     SPI_connect();
-    LockedBooking b = lock_resource_then_booking(fcinfo);
+    LockedBooking b = lock_resource_then_booking(fcinfo, &scope.conf);
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
     BookingUpdate u = {&b, PLAN_BOOKING_MOVE, 0, 0, NULL, 0, true};
     AdmitResult ar;
     ResourceInfo res;
     GuardedRels rels, worker_rels;
-    admit_update(&u, during, &ar, &res, &rels, &worker_rels);
+    admit_update(&u, during, &ar, &res, &rels, &worker_rels, &scope.conf);
     if (ar.outcome != ADMIT_OK) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, &ar.neighbourhood, alts,
                                           max_suggestions);
-        raise_conflict(b.key, during, ar.conflict_ids, ar.n_conflicts, max_suggestions > 0 ? alts : NULL, n_alts);
+        int n_shown;
+        shown_booking_ids(&scope.conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
+        raise_conflict(b.key, during, ar.conflict_ids, n_shown, max_suggestions > 0 ? alts : NULL, n_alts,
+                       ar.n_conflicts);
     }
     close_rels(&worker_rels, RowExclusiveLock);
     close_rels(&rels, RowExclusiveLock);
     SPI_finish();
+    leave_api(&scope);
     PG_RETURN_DATUM(ar.row);
 }

@@ -21,6 +21,9 @@ void lock_resource(text* key, LOCKMODE mode);
 // Reads with the latest snapshot (SPI connected). Creates the resource
 // first when asked to and auto_create_resources is on; else P0002.
 ResourceInfo read_resource(text* key, bool create_if_missing);
+// P0002 for a resource that does not exist (or, for a confined caller, is
+// another tenant's).
+[[noreturn]] void raise_unknown_resource(text* key);
 // Latest committed settings without creating or raising; false if unknown.
 bool find_resource(text* key, ResourceInfo* info);
 // The same with the caller's snapshot (GetActiveSnapshot), for reads.
@@ -86,12 +89,14 @@ struct LockedBooking {
     TimestampTz expires;
     Datum row;
 };
-// Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown.
-LockedBooking lock_booking(FunctionCallInfo fcinfo);
+// Locks the booking named by argument 0: 22004 if NULL, P0002 if unknown
+// or, for a confined caller, not its own (the same error: no id leaks).
+LockedBooking lock_booking(FunctionCallInfo fcinfo, const Confinement* conf);
 // The same after taking the booking's resource lock in share mode (read
 // its key without locking, lock the resource, lock the row, re-check the
 // key): the lock order of docs/concurrency.md, for calls that need both.
-LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo);
+LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo, const Confinement* conf);
+[[noreturn]] void raise_unknown_booking(int64 id);
 bool hold_expired(const LockedBooking* b);
 [[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
 
@@ -105,7 +110,9 @@ Datum suggestion_window(const TsRange& during, const ResourceInfo* res);
 int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& during, int seats,
                          const ResourceInfo* res, ItemPointer exclude, const Occupants* known, Datum* out,
                          int max_out);
+// ids[0..n_ids) are named; n_total (when larger) counts the ones not shown
+// to a confined caller too (shown_booking_ids).
 [[noreturn]] void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids,
-                                 const Datum* suggestions, int n_suggestions);
+                                 const Datum* suggestions, int n_suggestions, int n_total = -1);
 
 }  // namespace sgpg

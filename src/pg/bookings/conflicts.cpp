@@ -59,12 +59,13 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
 }
 
 void raise_conflict(text* key, const TsRange& during, const int64* ids, int n_ids, const Datum* suggestions,
-                    int n_suggestions) {
+                    int n_suggestions, int n_total) {
     StringInfoData detail, hint;
     initStringInfo(&detail);
     initStringInfo(&hint);
-    appendStringInfo(&detail, "%s: %s.", n_ids == 1 ? "Conflicting booking" : "Conflicting bookings",
-                     id_list(ids, n_ids));
+    if (n_total < n_ids) n_total = n_ids;
+    appendStringInfo(&detail, "%s: %s.", n_total == 1 ? "Conflicting booking" : "Conflicting bookings",
+                     shown_id_list(ids, n_ids, n_total));
     if (suggestions == NULL) {
         // Direct writes (trigger) are not offered alternatives.
     } else if (n_suggestions > 0) {

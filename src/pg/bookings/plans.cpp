@@ -89,6 +89,25 @@ const PlanSpec specs[PLAN_COUNT] = {
     {"SELECT during FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
     // PLAN_BOOKING_RESOURCE: read without locking, to take the resource lock first.
     {"SELECT resource_key FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
+    // PLAN_IDEMPOTENT_LOOKUP_TENANT: the key within the resource's tenant
+    // (booking_tenant_idempotency_key_idx, 1.2).
+    {"SELECT b.resource_key = $2 AND b.during = $3 AND b.seats = $4, b FROM slotguard.booking b "
+     "WHERE pg_catalog.split_part(b.resource_key, ':', 1) = pg_catalog.split_part($2, ':', 1) "
+     "AND b.idempotency_key = $1",
+     4,
+     {TEXTOID, TEXTOID, TSTZRANGEOID, INT4OID}},
+    // PLAN_BOOKING_OWNER: whose a booking is, read without locking (a
+    // confined caller is told P0002 before it can wait on another's row).
+    {"SELECT resource_key, holder FROM slotguard.booking WHERE id = $1", 1, {INT8OID}},
+    // PLAN_WORKER_SCHEDULE_CONFINED: PLAN_WORKER_SCHEDULE on the bookings of
+    // the tenants $3 (and of the holder $4, if not NULL) only.
+    {"SELECT a.booking_id, b.during, b.resource_key FROM slotguard.assignment a "
+     "JOIN slotguard.booking b ON b.id = a.booking_id WHERE a.worker = $1 AND a.status = 'active' "
+     "AND a.during && $2 AND (b.status = 'confirmed' OR (b.status = 'held' AND b.hold_expires_at > now())) "
+     "AND pg_catalog.split_part(b.resource_key, ':', 1) = ANY ($3) AND ($4::text IS NULL OR b.holder = $4) "
+     "ORDER BY lower(b.during), a.booking_id",
+     4,
+     {TEXTOID, TSTZRANGEOID, TEXTARRAYOID, TEXTOID}},
 };
 
 SPIPlanPtr plans[PLAN_COUNT];

@@ -113,7 +113,9 @@ extern "C" Datum sg_resource_guard(PG_FUNCTION_ARGS) {
 
 extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     require_writable("upsert_resource");
+    CallerScope scope = enter_api(fcinfo, "upsert_resource");
     text* key = key_text_arg(fcinfo, 0, "key");
+    require_tenant_write(&scope.conf, key, "create or change a resource");
     if (!PG_ARGISNULL(5)) check_metadata_size(PG_GETARG_DATUM(5), "metadata");
     require_arg(fcinfo, 1, "capacity");
     int capacity = PG_GETARG_INT32(1);
@@ -139,5 +141,6 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     // The resource trigger (resource_guard) re-derives blocked ranges and
     // re-checks the bookings against the new settings.
     SPI_finish();
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
 }

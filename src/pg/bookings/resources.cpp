@@ -116,6 +116,10 @@ ResourceInfo read_resource(text* key, bool create_if_missing) {
         CommandCounterIncrement();
         if (find_resource(key, &info)) return info;
     }
+    raise_unknown_resource(key);
+}
+
+void raise_unknown_resource(text* key) {
     ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND),
                     errmsg("resource \"%s\" does not exist", text_to_cstring(key)),
                     errhint("Create it with slotguard.upsert_resource(), or turn on "

@@ -21,9 +21,14 @@ int64 positive_interval(FunctionCallInfo fcinfo, int argno, const char* name) {
 
 // Resource settings for a read, as the caller's snapshot sees them: an
 // unknown resource is all free when it would be created on first booking,
-// else P0002.
-ResourceInfo resource_for_read(text* key) {
+// else P0002. Another tenant's resource is unknown to a confined caller.
+ResourceInfo resource_for_read(text* key, const Confinement* conf) {
     ResourceInfo info;
+    if (!tenant_allowed(conf, key)) {
+        info = ResourceInfo{false, 1, 0, 0};
+        if (auto_create_resources) return info;
+        raise_unknown_resource(key);
+    }
     if (find_visible_resource(key, &info) || auto_create_resources) return info;
     ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("resource \"%s\" does not exist", text_to_cstring(key)),
                     errhint("Create it with slotguard.upsert_resource(), or turn on "
@@ -31,7 +36,14 @@ ResourceInfo resource_for_read(text* key) {
     pg_unreachable();
 }
 
-void collect_window(text* key, const TsRange& search, const ResourceInfo& res, Occupants* occ) {
+void collect_window(text* key, const TsRange& search, const ResourceInfo& res, Occupants* occ,
+                    const Confinement* conf) {
+    // Not a resource the caller may see: as if unknown, nothing booked.
+    if (!tenant_allowed(conf, key)) {
+        occ->items = NULL;
+        occ->n = occ->cap = 0;
+        return;
+    }
     BookingRels rels;
     open_booking(&rels, AccessShareLock);
     // Occupants whose blocked range can touch a slot's blocked range.
@@ -47,7 +59,7 @@ void collect_window(text* key, const TsRange& search, const ResourceInfo& res, O
 
 using namespace sgpg;
 
-extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
+static Datum free_slots(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
@@ -69,10 +81,10 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
     MemoryContext caller = CurrentMemoryContext;
 
     SPI_connect();
-    ResourceInfo res = resource_for_read(key);
+    ResourceInfo res = resource_for_read(key, conf);
     check_seats_fit(seats, res.capacity, key);
     Occupants occ;
-    collect_window(key, search, res, &occ);
+    collect_window(key, search, res, &occ, conf);
     sg::SlotQuery q;
     q.capacity = res.capacity;
     q.seats = seats;
@@ -95,7 +107,7 @@ extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
     return (Datum)0;
 }
 
-extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
+static Datum availability(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "search");
     TsRange search = checked_range(RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), "search");
@@ -105,12 +117,14 @@ extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
     MemoryContext caller = CurrentMemoryContext;
 
     SPI_connect();
-    ResourceInfo res = resource_for_read(key);
-    BookingRels rels;
-    open_booking(&rels, AccessShareLock);
-    Occupants occ;
-    collect_visible_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), &occ);
-    close_booking(&rels, AccessShareLock);
+    ResourceInfo res = resource_for_read(key, conf);
+    Occupants occ = {NULL, 0, 0};
+    if (tenant_allowed(conf, key)) {
+        BookingRels rels;
+        open_booking(&rels, AccessShareLock);
+        collect_visible_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), &occ);
+        close_booking(&rels, AccessShareLock);
+    }
     sg::LoadSegment* segs = (sg::LoadSegment*)palloc(sizeof(sg::LoadSegment) * (2 * occ.n + 1));
     int n_segs = 0;
     BridgeError err;
@@ -124,4 +138,19 @@ extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
     MemoryContextSwitchTo(spi);
     SPI_finish();
     return (Datum)0;
+}
+
+// Materialized: all the work (and the role switch) happens in this one call.
+extern "C" Datum sg_free_slots(PG_FUNCTION_ARGS) {
+    CallerScope scope = enter_api(fcinfo, "free_slots");
+    Datum d = free_slots(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return d;
+}
+
+extern "C" Datum sg_availability(PG_FUNCTION_ARGS) {
+    CallerScope scope = enter_api(fcinfo, "availability");
+    Datum d = availability(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return d;
 }

@@ -224,7 +224,8 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
             CurrentResourceOwner = owner;
             // A concurrent call with the same idempotency key won the race.
             if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION && edata->constraint_name != NULL &&
-                strcmp(edata->constraint_name, "booking_idempotency_key_idx") == 0)
+                (strcmp(edata->constraint_name, "booking_idempotency_key_idx") == 0 ||
+                 strcmp(edata->constraint_name, "booking_tenant_idempotency_key_idx") == 0))
                 duplicate_key = true;
             else
                 ReThrowError(edata);

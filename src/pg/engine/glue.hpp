@@ -10,6 +10,7 @@
 #include "core/occupant.hpp"
 #include "core/timeline.hpp"
 #include "engine/core_bridge.hpp"
+#include "engine/access.hpp"
 
 namespace sgpg {
 

@@ -142,10 +142,16 @@ bool held_by(const OrderState& s, text* claimant) {
     pg_unreachable();
 }
 
+// A key of another tenant is as if no such order existed.
+void require_visible(const Confinement* conf, text* key) {
+    if (!tenant_allowed(conf, key)) raise_not_found(key);
+}
+
 // release_order and complete_order: the same fence, different outcomes.
-Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing) {
+Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing, const Confinement* conf) {
     text* key = key_arg(fcinfo);
     text* claimant = key_text_arg(fcinfo, 1, "claimant");
+    require_visible(conf, key);
     Datum v[2] = {PointerGetDatum(key), PointerGetDatum(claimant)};
     Datum row = (Datum)0;
     if (direct_finish_key(key, claimant, completing, &row) == KEYED_DONE) return row;
@@ -177,9 +183,9 @@ Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing) 
 
 using namespace sgpg;
 
-extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
-    require_writable("add_order");
+static Datum add_order(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* key = key_arg(fcinfo);
+    require_tenant_write(conf, key, "add an order");
     text* kind = kind_arg(fcinfo, 1);
     require_arg(fcinfo, 2, "ready");
     if (!PG_ARGISNULL(3)) check_metadata_size(PG_GETARG_DATUM(3), "payload");
@@ -193,12 +199,12 @@ extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
     if (!write_order(ORDER_ADD, v, nulls, &row))
         ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION), errmsg("order \"%s\" already exists", text_to_cstring(key))));
     SPI_finish();
-    PG_RETURN_DATUM(row);
+    return row;
 }
 
-extern "C" Datum sg_set_order_ready(PG_FUNCTION_ARGS) {
-    require_writable("set_order_ready");
+static Datum set_order_ready(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* key = key_arg(fcinfo);
+    require_visible(conf, key);
     Datum v[1] = {PointerGetDatum(key)};
     Datum row;
     SPI_connect();
@@ -217,7 +223,7 @@ extern "C" Datum sg_set_order_ready(PG_FUNCTION_ARGS) {
         raise_wrong_state(key, s);
     }
     SPI_finish();
-    PG_RETURN_DATUM(row);
+    return row;
 }
 
 namespace sgpg {
@@ -226,9 +232,10 @@ namespace {
 // claim_order and try_claim_order: the claimed order in *row, or false when
 // another claimant holds it (55P03 for claim_order, NULL for
 // try_claim_order). Every other refusal raises.
-bool claim(FunctionCallInfo fcinfo, Datum* row) {
+bool claim(FunctionCallInfo fcinfo, Datum* row, const Confinement* conf) {
     text* key = key_arg(fcinfo);
     text* claimant = key_text_arg(fcinfo, 1, "claimant");
+    require_visible(conf, key);
     TimestampTz expires = 0;
     bool has_lease = lease_arg(fcinfo, 2, &expires);
     Datum v[3] = {PointerGetDatum(key), PointerGetDatum(claimant), TimestampTzGetDatum(expires)};
@@ -272,8 +279,10 @@ bool claim(FunctionCallInfo fcinfo, Datum* row) {
 
 extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
     require_writable("claim_order");
+    CallerScope scope = enter_api(fcinfo, "claim_order");
     Datum row = (Datum)0;
-    if (!claim(fcinfo, &row)) raise_already_claimed(key_arg(fcinfo));
+    if (!claim(fcinfo, &row, &scope.conf)) raise_already_claimed(key_arg(fcinfo));
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
 }
 
@@ -281,8 +290,11 @@ extern "C" Datum sg_claim_order(PG_FUNCTION_ARGS) {
 // transaction (or subtransaction in the caller) to pay for.
 extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
     require_writable("try_claim_order");
+    CallerScope scope = enter_api(fcinfo, "try_claim_order");
     Datum row = (Datum)0;
-    if (!claim(fcinfo, &row)) PG_RETURN_NULL();
+    bool won = claim(fcinfo, &row, &scope.conf);
+    leave_api(&scope);
+    if (!won) PG_RETURN_NULL();
     PG_RETURN_DATUM(row);
 }
 
@@ -297,22 +309,33 @@ extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
 //   4. no expired claim left to take: the oldest ready order, or NULL.
 // Every row is locked FOR UPDATE SKIP LOCKED, so nothing here waits for
 // another session's claim.
-extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
-    require_writable("claim_next_order");
+// A confined caller claims among its tenants' orders only: no direct
+// path and no fast statement, but the same steps with the plans' tenant
+// variants (ORDER_*_T), which filter the same index scans by tenant.
+static Datum claim_next_order(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* claimant = key_text_arg(fcinfo, 0, "claimant");
     text* kind = kind_arg(fcinfo, 1);
     TimestampTz expires = 0;
     bool has_lease = lease_arg(fcinfo, 2, &expires);
     bool by_kind = kind != NULL;
+    bool confined = conf->confined;
+    // Plan variants: the kind one is id + 1, the tenant one id + 2 (+ 1 by
+    // kind), whose tenants come after the other arguments.
+    int variant = (confined ? 2 : 0) + (by_kind ? 1 : 0);
+    Datum tenants = confined ? tenant_array(conf) : (Datum)0;
     Datum row = (Datum)0;
+    DirectClaim direct = DIRECT_CLAIM_NONE;
     // Step 1 without SPI when the table allows (order_claim_next.cpp).
-    DirectClaim direct = direct_claim_next(claimant, kind, has_lease, expires, &row);
-    if (direct == DIRECT_CLAIM_OK) PG_RETURN_DATUM(row);
+    if (!confined) {
+        direct = direct_claim_next(claimant, kind, has_lease, expires, &row);
+        if (direct == DIRECT_CLAIM_OK) return row;
+    }
     bool claimed = false;
     SPI_connect();
 
-    Datum v[3] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), PointerGetDatum(kind)};
-    char n[4] = "   ";
+    Datum v[4] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), by_kind ? PointerGetDatum(kind) : tenants,
+                  tenants};
+    char n[5] = "    ";
     if (!has_lease) n[1] = 'n';
     if (direct == DIRECT_CLAIM_UNUSABLE)
         claimed = write_order(by_kind ? ORDER_NEXT_FAST_KIND : ORDER_NEXT_FAST, v, n, &row);
@@ -321,9 +344,9 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
     int n_skipped = 0;
     while (!claimed && n_skipped < max_skipped_expired) {
         CHECK_FOR_INTERRUPTS();
-        Datum pv[2] = {PointerGetDatum(construct_array(skipped, n_skipped, TEXTOID, -1, false, TYPALIGN_INT)),
-                       PointerGetDatum(kind)};
-        OrderPlanId peek = by_kind ? ORDER_PEEK_EXPIRED_KIND : ORDER_PEEK_EXPIRED;
+        Datum pv[3] = {PointerGetDatum(construct_array(skipped, n_skipped, TEXTOID, -1, false, TYPALIGN_INT)),
+                       by_kind ? PointerGetDatum(kind) : tenants, tenants};
+        OrderPlanId peek = (OrderPlanId)(ORDER_PEEK_EXPIRED + variant);
         if (SPI_execute_plan(order_plan(peek), pv, NULL, false, 1) != SPI_OK_SELECT)
             elog(ERROR, "slotguard: expired claim lookup failed");
         if (SPI_processed == 0) break;
@@ -333,10 +356,11 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
                                                                         &isnull)));
 
         // Ready orders that are older than E go first.
-        Datum bv[5] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), e_ready, e_key, PointerGetDatum(kind)};
-        char bn[6] = "     ";
+        Datum bv[6] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), e_ready, e_key,
+                       by_kind ? PointerGetDatum(kind) : tenants, tenants};
+        char bn[7] = "      ";
         if (!has_lease) bn[1] = 'n';
-        if (write_order(by_kind ? ORDER_NEXT_BEFORE_KIND : ORDER_NEXT_BEFORE, bv, bn, &row)) {
+        if (write_order((OrderPlanId)(ORDER_NEXT_BEFORE + variant), bv, bn, &row)) {
             claimed = true;
             break;
         }
@@ -347,18 +371,49 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
         }
         skipped[n_skipped++] = e_key;
     }
-    if (!claimed) claimed = write_order(by_kind ? ORDER_NEXT_READY_KIND : ORDER_NEXT_READY, v, n, &row);
+    if (!claimed) claimed = write_order((OrderPlanId)(ORDER_NEXT_READY + variant), v, n, &row);
     SPI_finish();
     if (!claimed) PG_RETURN_NULL();
+    return row;
+}
+
+extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
+    require_writable("add_order");
+    CallerScope scope = enter_api(fcinfo, "add_order");
+    Datum row = add_order(fcinfo, &scope.conf);
+    leave_api(&scope);
     PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_set_order_ready(PG_FUNCTION_ARGS) {
+    require_writable("set_order_ready");
+    CallerScope scope = enter_api(fcinfo, "set_order_ready");
+    Datum row = set_order_ready(fcinfo, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
+    require_writable("claim_next_order");
+    CallerScope scope = enter_api(fcinfo, "claim_next_order");
+    // Returns NULL by PG_RETURN_NULL (fcinfo->isnull) when none.
+    Datum row = claim_next_order(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return row;
 }
 
 extern "C" Datum sg_release_order(PG_FUNCTION_ARGS) {
     require_writable("release_order");
-    PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_RELEASE, false));
+    CallerScope scope = enter_api(fcinfo, "release_order");
+    Datum row = finish_claim(fcinfo, ORDER_RELEASE, false, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_DATUM(row);
 }
 
 extern "C" Datum sg_complete_order(PG_FUNCTION_ARGS) {
     require_writable("complete_order");
-    PG_RETURN_DATUM(finish_claim(fcinfo, ORDER_COMPLETE, true));
+    CallerScope scope = enter_api(fcinfo, "complete_order");
+    Datum row = finish_claim(fcinfo, ORDER_COMPLETE, true, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_DATUM(row);
 }

@@ -24,6 +24,9 @@ namespace {
     SG_CLAIM_SET "WHERE o.key = (SELECT c.key FROM slotguard.orders c WHERE c.status = 'ready' " extra \
                  " ORDER BY c.ready_at, c.key LIMIT 1 FOR UPDATE SKIP LOCKED) AND o.status = 'ready' RETURNING o"
 
+// The order's tenant is one of the text[] parameter p.
+#define SG_TENANT(p) "pg_catalog.split_part(c.key, ':', 1) = ANY (" p ")"
+
 const PlanSpec specs[ORDER_PLAN_COUNT] = {
     // ORDER_ADD: a duplicate key returns no row (the caller raises 23505).
     {"INSERT INTO slotguard.orders AS o (key, kind, status, payload, ready_at) "
@@ -79,11 +82,19 @@ const PlanSpec specs[ORDER_PLAN_COUNT] = {
     // ORDER_NEXT_READY, ORDER_NEXT_READY_KIND: orders_ready_idx / orders_ready_kind_idx.
     {SG_NEXT_READY(""), 2, {TEXTOID, TIMESTAMPTZOID}},
     {SG_NEXT_READY("AND c.kind = $3"), 3, {TEXTOID, TIMESTAMPTZOID, TEXTOID}},
+    // ORDER_NEXT_READY_T, ORDER_NEXT_READY_KIND_T: the same, of the tenants only.
+    {SG_NEXT_READY("AND " SG_TENANT("$3")), 3, {TEXTOID, TIMESTAMPTZOID, TEXTARRAYOID}},
+    {SG_NEXT_READY("AND c.kind = $3 AND " SG_TENANT("$4")), 4, {TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID}},
     // ORDER_NEXT_BEFORE, ORDER_NEXT_BEFORE_KIND: ready orders older than an
     // expired claim (the row comparison is an index condition).
     {SG_NEXT_READY("AND (c.ready_at, c.key) < ($3, $4)"), 4, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID}},
     {SG_NEXT_READY("AND (c.ready_at, c.key) < ($3, $4) AND c.kind = $5"), 5,
      {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID}},
+    // ORDER_NEXT_BEFORE_T, ORDER_NEXT_BEFORE_KIND_T
+    {SG_NEXT_READY("AND (c.ready_at, c.key) < ($3, $4) AND " SG_TENANT("$5")), 5,
+     {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTARRAYOID}},
+    {SG_NEXT_READY("AND (c.ready_at, c.key) < ($3, $4) AND c.kind = $5 AND " SG_TENANT("$6")), 6,
+     {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTARRAYOID}},
     // ORDER_PEEK_EXPIRED, ORDER_PEEK_EXPIRED_KIND: the oldest claim whose
     // lease ran out (orders_lease_idx: only claims with a lease, and the
     // range scan reads only the expired ones). Nothing is locked here.
@@ -95,6 +106,15 @@ const PlanSpec specs[ORDER_PLAN_COUNT] = {
      "AND c.key <> ALL ($1) AND c.kind = $2 ORDER BY c.ready_at, c.key LIMIT 1",
      2,
      {TEXTARRAYOID, TEXTOID}},
+    // ORDER_PEEK_EXPIRED_T, ORDER_PEEK_EXPIRED_KIND_T
+    {"SELECT c.ready_at, c.key FROM slotguard.orders c WHERE c.status = 'claimed' AND c.lease_expires_at <= now() "
+     "AND c.key <> ALL ($1) AND " SG_TENANT("$2") " ORDER BY c.ready_at, c.key LIMIT 1",
+     2,
+     {TEXTARRAYOID, TEXTARRAYOID}},
+    {"SELECT c.ready_at, c.key FROM slotguard.orders c WHERE c.status = 'claimed' AND c.lease_expires_at <= now() "
+     "AND c.key <> ALL ($1) AND c.kind = $2 AND " SG_TENANT("$3") " ORDER BY c.ready_at, c.key LIMIT 1",
+     3,
+     {TEXTARRAYOID, TEXTOID, TEXTARRAYOID}},
     // ORDER_CLAIM_EXPIRED: takes over one expired claim, unless another
     // session holds the row (then nothing, at once).
     {"UPDATE slotguard.orders AS o SET status = 'claimed', claimant = $2, claimed_at = now(), lease_expires_at = $3 "
@@ -106,6 +126,7 @@ const PlanSpec specs[ORDER_PLAN_COUNT] = {
 };
 
 #undef SG_NEXT_READY
+#undef SG_TENANT
 #undef SG_CLAIM_SET
 
 SPIPlanPtr plans[ORDER_PLAN_COUNT];

@@ -9,7 +9,9 @@ namespace sgpg {
 
 // Where a plan takes a `kind` filter it comes in two variants, the second
 // (id + 1) with `kind = $n`: a separate plan, so each can use its own index
-// instead of a generic plan that must serve both.
+// instead of a generic plan that must serve both. The steps of
+// claim_next_order also come in tenant variants for confined callers (id +
+// 2, and id + 3 with kind), with the tenants (text[]) as their last argument.
 enum OrderPlanId {
     ORDER_ADD,            // $1 key, $2 kind, $3 ready, $4 payload -> o (none: duplicate key)
     ORDER_READ,           // $1 key -> status, claimant, lease expired?, o
@@ -21,10 +23,16 @@ enum OrderPlanId {
     ORDER_NEXT_FAST_KIND,
     ORDER_NEXT_READY,     // $1 claimant, $2 lease expiry [, $3 kind] -> o
     ORDER_NEXT_READY_KIND,
+    ORDER_NEXT_READY_T,
+    ORDER_NEXT_READY_KIND_T,
     ORDER_NEXT_BEFORE,    // $1 claimant, $2 lease expiry, $3 ready_at, $4 key [, $5 kind] -> o
     ORDER_NEXT_BEFORE_KIND,
+    ORDER_NEXT_BEFORE_T,
+    ORDER_NEXT_BEFORE_KIND_T,
     ORDER_PEEK_EXPIRED,   // $1 keys to skip [, $2 kind] -> ready_at, key
     ORDER_PEEK_EXPIRED_KIND,
+    ORDER_PEEK_EXPIRED_T,
+    ORDER_PEEK_EXPIRED_KIND_T,
     ORDER_CLAIM_EXPIRED,  // $1 key, $2 claimant, $3 lease expiry -> o (never waits)
     ORDER_PLAN_COUNT
 };

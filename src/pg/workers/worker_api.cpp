@@ -113,18 +113,19 @@ void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) 
 
 using namespace sgpg;
 
-extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
-    require_writable("assign_workers");
+static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
     require_arg(fcinfo, 0, "booking_id");
     int n;
     text** names = worker_names(fcinfo, 1, &n);
+    // Assigning another tenant's worker is writing in that tenant.
+    for (int i = 0; i < n; ++i) require_tenant_write(conf, names[i], "assign a worker");
     text* assigned_by = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
     text* role = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
 
     SPI_connect();
-    LockedBooking b = lock_booking(fcinfo);
+    LockedBooking b = lock_booking(fcinfo, conf);
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
 
@@ -163,7 +164,7 @@ extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
         InsertAssignments ia = {b.id, wanted, targets, n_new, role, assigned_by, during};
         AdmitResult ar;
         admit_write(targets, n_new, insert_assignments, &ia, &ar);
-        if (ar.outcome != ADMIT_OK) raise_worker_conflict(&targets[ar.conflict_target], &ar);
+        if (ar.outcome != ADMIT_OK) raise_worker_conflict(&targets[ar.conflict_target], &ar, conf);
     } else {
         // Only removals: nothing to check and nothing to wait for.
         remove_unwanted(b.id, wanted);
@@ -185,33 +186,68 @@ extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
     return (Datum)0;
 }
 
-extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
-    require_writable("unassign_worker");
+static bool unassign_worker(FunctionCallInfo fcinfo, const Confinement* conf) {
     require_arg(fcinfo, 0, "booking_id");
     text* worker = key_text_arg(fcinfo, 1, "worker");
     SPI_connect();
-    LockedBooking b = lock_booking(fcinfo);
-    Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
-    int mark = begin_internal_write();
-    run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
-    end_internal_write(mark);
-    bool was_active = SPI_processed > 0;
+    LockedBooking b = lock_booking(fcinfo, conf);
+    bool was_active = false;
+    // Another tenant's worker is as if unknown: it was not active here.
+    if (tenant_allowed(conf, worker)) {
+        Datum v[2] = {Int64GetDatum(b.id), PointerGetDatum(worker)};
+        int mark = begin_internal_write();
+        run_latest(plan(PLAN_UNASSIGN), v, NULL, 0);
+        end_internal_write(mark);
+        was_active = SPI_processed > 0;
+    }
     SPI_finish();
-    PG_RETURN_BOOL(was_active);
+    return was_active;
 }
 
-extern "C" Datum sg_worker_schedule(PG_FUNCTION_ARGS) {
+static Datum worker_schedule(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* worker = key_text_arg(fcinfo, 0, "worker");
     require_arg(fcinfo, 1, "search");
     Datum search = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
     checked_range(search, "search");
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+    // Another tenant's worker is as if unknown (no rows); the caller's own
+    // worker shows only the bookings the caller may see.
+    if (!tenant_allowed(conf, worker)) return (Datum)0;
     SPI_connect();
-    Datum v[2] = {PointerGetDatum(worker), search};
-    if (SPI_execute_plan(plan(PLAN_WORKER_SCHEDULE), v, NULL, true, 0) != SPI_OK_SELECT)
+    Datum v[4] = {PointerGetDatum(worker), search, conf->confined ? tenant_array(conf) : (Datum)0,
+                  PointerGetDatum(conf->holder)};
+    char nulls[5] = "    ";
+    if (conf->holder == NULL) nulls[3] = 'n';
+    if (SPI_execute_plan(plan(conf->confined ? PLAN_WORKER_SCHEDULE_CONFINED : PLAN_WORKER_SCHEDULE), v, nulls, true,
+                         0) != SPI_OK_SELECT)
         elog(ERROR, "slotguard: worker schedule failed");
     for (uint64 r = 0; r < SPI_processed; ++r) tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[r]);
     SPI_finish();
     return (Datum)0;
+}
+
+// Materialized (assign_workers, worker_schedule): all the work, and the
+// role switch, happen in one call.
+extern "C" Datum sg_assign_workers(PG_FUNCTION_ARGS) {
+    require_writable("assign_workers");
+    CallerScope scope = enter_api(fcinfo, "assign_workers");
+    Datum d = assign_workers(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return d;
+}
+
+extern "C" Datum sg_unassign_worker(PG_FUNCTION_ARGS) {
+    require_writable("unassign_worker");
+    CallerScope scope = enter_api(fcinfo, "unassign_worker");
+    bool was_active = unassign_worker(fcinfo, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_BOOL(was_active);
+}
+
+extern "C" Datum sg_worker_schedule(PG_FUNCTION_ARGS) {
+    CallerScope scope = enter_api(fcinfo, "worker_schedule");
+    Datum d = worker_schedule(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return d;
 }

@@ -199,11 +199,16 @@ void release_assignments(int64 booking_id) {
     end_internal_write(mark);
 }
 
-void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r) {
+void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r, const Confinement* conf) {
+    int64* ids = (int64*)palloc(sizeof(int64) * (r->n_conflicts > 0 ? r->n_conflicts : 1));
+    memcpy(ids, r->conflict_ids, sizeof(int64) * r->n_conflicts);
+    int n_shown = r->n_conflicts;
+    if (conf != NULL) shown_booking_ids(conf, ids, r->n_conflicts, &n_shown);
+    char* list = shown_id_list(ids, n_shown, r->n_conflicts);
     ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
                     errmsg("worker \"%s\" is already assigned to booking %s, which overlaps %s",
-                           text_to_cstring(t->key), id_list(r->conflict_ids, r->n_conflicts), range_text(t->during)),
-                    errdetail("Conflicting bookings: %s.", id_list(r->conflict_ids, r->n_conflicts)),
+                           text_to_cstring(t->key), list, range_text(t->during)),
+                    errdetail("Conflicting bookings: %s.", list),
                     errhint("A worker cannot be on two active bookings whose ranges overlap.")));
     pg_unreachable();
 }

@@ -27,6 +27,9 @@ struct NameSlot {
 };
 NameSlot* index_targets(const AdmitTarget* targets, int n);
 int find_target(const NameSlot* slots, int n, text* name);  // index, or -1
-[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r);
+// 23P01 naming the conflicting bookings (for a confined caller, the ones it
+// may see; SPI connected then).
+[[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r,
+                                        const Confinement* conf = NULL);
 
 }  // namespace sgpg
