@@ -62,7 +62,7 @@ SELECT p.oid::regprocedure AS function,
             ELSE 'internal' END AS granted_as
 FROM pg_proc p
 WHERE p.pronamespace = 'slotguard'::regnamespace
-ORDER BY granted_as, function::text;
+ORDER BY granted_as, p.oid::regprocedure::text;
 SELECT slotguard.grant_access('regress_sg_app', admin => true);
 
 -- ---------------------------------------------------------------------------
