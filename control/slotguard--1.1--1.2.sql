@@ -235,3 +235,31 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- --- foreign keys between slotguard's tables under logical replication ---
+-- The action triggers of the foreign keys on their referenced tables
+-- (slotguard.resource for booking_resource_fk, slotguard.booking for
+-- assignment_booking_id_fkey) fire under session_replication_role =
+-- replica too, as the guard triggers do (API.md §15): left ENABLE ORIGIN,
+-- a replicated DELETE of a resource with bookings went through, and the
+-- resource inserted again with a lower capacity stood over more bookings
+-- than it holds, an overbooking no check saw. The checks on the
+-- referencing side are not needed: booking_guard and assignment_guard
+-- (ENABLE ALWAYS) check that the resource or booking exists.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid
+          AND c.conrelid IN ('slotguard.booking'::pg_catalog.regclass, 'slotguard.assignment'::pg_catalog.regclass)
+          AND tg.tgenabled = 'O'
+        ORDER BY c.conname, tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    END LOOP;
+END
+$$;
