@@ -263,3 +263,53 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- --- grant_access / revoke_access: a role that does not exist ---
+-- A regrole that names no role ('-', 0, the oid of a dropped role) was
+-- printed into the GRANT/REVOKE as '-' or a number: 42601 with the
+-- generated statement in QUERY/CONTEXT. It is 22023 now (API.md §6).
+CREATE OR REPLACE FUNCTION slotguard.grant_access(role regrole, admin boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF grant_access.role IS NULL OR grant_access.admin IS NULL THEN
+        RAISE EXCEPTION 'grant_access: role and admin must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = grant_access.role) THEN
+        RAISE EXCEPTION 'grant_access: role % does not exist', grant_access.role::pg_catalog.oid
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA slotguard TO %s', grant_access.role);
+    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false))
+             UNION ALL
+             SELECT pg_catalog.unnest(slotguard.access_functions(true)) WHERE grant_access.admin
+    LOOP
+        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, grant_access.role);
+    END LOOP;
+    IF grant_access.admin THEN
+        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards TO %s', grant_access.role);
+    END IF;
+END
+$$;
+CREATE OR REPLACE FUNCTION slotguard.revoke_access(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF revoke_access.role IS NULL THEN
+        RAISE EXCEPTION 'revoke_access: role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = revoke_access.role) THEN
+        RAISE EXCEPTION 'revoke_access: role % does not exist', revoke_access.role::pg_catalog.oid
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, revoke_access.role);
+    END LOOP;
+    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards FROM %s', revoke_access.role);
+    EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA slotguard FROM %s', revoke_access.role);
+END
+$$;
