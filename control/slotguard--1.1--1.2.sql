@@ -51,6 +51,12 @@ BEGIN
     IF grant_access.role IS NULL OR grant_access.admin IS NULL THEN
         RAISE EXCEPTION 'grant_access: role and admin must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    -- A regrole that names no role ('-', 0, a dropped role's oid) would be
+    -- printed into the statement as '-' or a number (42601): 22023.
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = grant_access.role) THEN
+        RAISE EXCEPTION 'grant_access: role % does not exist', grant_access.role::pg_catalog.oid
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA slotguard TO %s', grant_access.role);
     FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false))
              UNION ALL
@@ -59,7 +65,8 @@ BEGIN
         EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, grant_access.role);
     END LOOP;
     IF grant_access.admin THEN
-        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards TO %s', grant_access.role);
+        -- slotguard.confinements: created by the confinement section below.
+        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards, slotguard.confinements TO %s', grant_access.role);
     END IF;
 END
 $$;
@@ -75,10 +82,14 @@ BEGIN
     IF revoke_access.role IS NULL THEN
         RAISE EXCEPTION 'revoke_access: role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = revoke_access.role) THEN
+        RAISE EXCEPTION 'revoke_access: role % does not exist', revoke_access.role::pg_catalog.oid
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, revoke_access.role);
     END LOOP;
-    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards FROM %s', revoke_access.role);
+    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards, slotguard.confinements FROM %s', revoke_access.role);
     EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA slotguard FROM %s', revoke_access.role);
 END
 $$;
@@ -355,44 +366,35 @@ ELSE ARRAY[
     'slotguard.shard_info()']::regprocedure[]
 END;
 
--- grant_access(admin => true) also lets the role read slotguard.confinements.
-CREATE OR REPLACE FUNCTION slotguard.grant_access(role regrole, admin boolean DEFAULT false)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    f regprocedure;
-BEGIN
-    IF grant_access.role IS NULL OR grant_access.admin IS NULL THEN
-        RAISE EXCEPTION 'grant_access: role and admin must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA slotguard TO %s', grant_access.role);
-    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false))
-             UNION ALL
-             SELECT pg_catalog.unnest(slotguard.access_functions(true)) WHERE grant_access.admin
-    LOOP
-        EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f, grant_access.role);
-    END LOOP;
-    IF grant_access.admin THEN
-        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards, slotguard.confinements TO %s', grant_access.role);
-    END IF;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION slotguard.revoke_access(role regrole)
-RETURNS void
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    f regprocedure;
-BEGIN
-    IF revoke_access.role IS NULL THEN
-        RAISE EXCEPTION 'revoke_access: role must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) LOOP
-        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, revoke_access.role);
-    END LOOP;
-    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards, slotguard.confinements FROM %s', revoke_access.role);
-    EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA slotguard FROM %s', revoke_access.role);
-END
-$$;
+-- grant_access(admin => true) also lets the role read slotguard.confinements
+-- (access section).
 COMMENT ON FUNCTION slotguard.grant_access(regrole, boolean) IS
     'Grants a role USAGE on schema slotguard and EXECUTE on the booking, worker, order and query functions; with admin, also upsert_resource, protect, unprotect, confine, unconfine and SELECT on slotguard.guards and slotguard.confinements. Run by the extension''s owner.';
+
+-- --- foreign keys between slotguard's tables under logical replication ---
+-- The action triggers of the foreign keys on their referenced tables
+-- (slotguard.resource for booking_resource_fk, slotguard.booking for
+-- assignment_booking_id_fkey) fire under session_replication_role =
+-- replica too, as the guard triggers do (API.md §15): left ENABLE ORIGIN,
+-- a replicated DELETE of a resource with bookings went through, and the
+-- resource inserted again with a lower capacity stood over more bookings
+-- than it holds, an overbooking no check saw. The checks on the
+-- referencing side are not needed: booking_guard and assignment_guard
+-- (ENABLE ALWAYS) check that the resource or booking exists.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid
+          AND c.conrelid IN ('slotguard.booking'::pg_catalog.regclass, 'slotguard.assignment'::pg_catalog.regclass)
+          AND tg.tgenabled = 'O'
+        ORDER BY c.conname, tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    END LOOP;
+END
+$$;

@@ -4,7 +4,9 @@
 # the first and last timestamps PostgreSQL accepts, -infinity/infinity
 # bounds, 1-microsecond, negative, month/day and 178,000,000-year
 # intervals), including every function added since 1.0 (try_claim_order,
-# tenant_of, configure_shard, shard_info, entry_hash, order_row_ok), and
+# tenant_of, configure_shard, shard_info, entry_hash, order_row_ok, and
+# 1.2's grant_access, revoke_access and access_functions with roles that
+# exist, odd names, '-', 0 and dangling oids), and
 # checks that only the contract's SQLSTATEs come back (API.md §6), the
 # session stays usable, and no backend ever crashes (the server's start
 # time is unchanged and its log has no "terminated by signal").
@@ -17,7 +19,8 @@ fail() { echo "fuzz_api: FAIL: $*" >&2; exit 1; }
 ROUNDS=${ROUNDS:-300}
 SEED=${SEED:-$RANDOM}
 
-cluster_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE"
+cluster_psql -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE" \
+    -c 'CREATE ROLE fuzz_app' -c 'CREATE ROLE "Fuzz Admin; -- x"'
 started=$(cluster_psql -At -c "SELECT pg_postmaster_start_time()")
 result=$(PGOPTIONS="-c fuzz.rounds=$ROUNDS" cluster_psql -At -v seed="$SEED" <<'SQL'
 SET client_min_messages = warning;
@@ -53,6 +56,12 @@ CREATE FUNCTION pg_temp.iv() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick
 CREATE FUNCTION pg_temp.a() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick(
   'NULL', '''{}''::text[]', '''{NULL}''::text[]', '''{a,a}''::text[]', '''{a,b}''::text[]', '''{" "}''::text[]',
   '''{{a},{b}}''::text[]', 'array(SELECT ''w'' || g FROM generate_series(1, 5000) g)') $$;
+-- Roles for grant_access / revoke_access: real ones, an odd name, the
+-- superuser, a predefined role, and regroles that name no role.
+CREATE FUNCTION pg_temp.g() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick(
+  'NULL', '''fuzz_app''::regrole', '''"Fuzz Admin; -- x"''::regrole', '''postgres''::regrole',
+  '''pg_database_owner''::regrole', '''-''::regrole', '0::regrole', '4294967295::oid::regrole',
+  '123456::oid::regrole') $$;
 CREATE FUNCTION pg_temp.o() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick('NULL', 'true', 'false') $$;
 CREATE FUNCTION pg_temp.j() RETURNS text LANGUAGE sql AS $$ SELECT pg_temp.pick('NULL', '''{}''::jsonb', '''[1, {"a": null}]''::jsonb',
   'jsonb_build_object(''x'', repeat(''m'', 70000))') $$;
@@ -70,15 +79,17 @@ DECLARE
     'add_order(%t, %t, %o, %j)', 'set_order_ready(%t)', 'claim_order(%t, %t, %iv)',
     'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)',
     'try_claim_order(%t, %t, %iv)', 'configure_shard(%i, %i)', 'tenant_of(%t)', 'shard_info()',
-    'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts)'];
+    'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts)',
+    'grant_access(%g, %o)', 'revoke_access(%g)', 'access_functions(%o)'];
   c text; q text; st text; msg text;
 BEGIN
   FOR round IN 1 .. current_setting('fuzz.rounds')::int LOOP
     FOREACH c IN ARRAY calls LOOP
       q := c;
-      WHILE q ~ '%(iv|ts|t|r|i|b|a|j|o)' LOOP
-        q := CASE substring(q FROM '%(iv|ts|t|r|i|b|a|j|o)')
+      WHILE q ~ '%(iv|ts|t|r|i|b|a|j|o|g)' LOOP
+        q := CASE substring(q FROM '%(iv|ts|t|r|i|b|a|j|o|g)')
                WHEN 'o' THEN regexp_replace(q, '%o', pg_temp.o())
+               WHEN 'g' THEN regexp_replace(q, '%g', pg_temp.g())
                WHEN 'ts' THEN regexp_replace(q, '%ts', pg_temp.ts())
                WHEN 'iv' THEN regexp_replace(q, '%iv', replace(pg_temp.iv(), '\', '\\'))
                WHEN 't' THEN regexp_replace(q, '%t', replace(pg_temp.t(), '\', '\\'))

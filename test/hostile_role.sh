@@ -197,6 +197,41 @@ attack_unstoppable_assign() {
         [[ $(grep -cE 'ERROR:  (22023|57014):' "$work/$CURRENT.log") == 2 ]]
 }
 
+# A guard expression that changes a setting of the writer's session: a
+# plain SET (set_config(..., false)) inside the expressions outlived the
+# evaluation, so mallory's function, run as mallory for the superuser's
+# INSERT, left the superuser's session with search_path = mallory,
+# pg_catalog, and the superuser's next "g = 2" ran mallory's operator as
+# the superuser. PostgreSQL undoes every setting changed by code in a
+# security-restricted operation (ANALYZE, index builds); so must the guard.
+attack_guard_expression_sets_search_path() {
+    as_mallory "CREATE FUNCTION mallory.steer(r text) RETURNS text LANGUAGE plpgsql AS \$\$
+                   BEGIN
+                       PERFORM pg_catalog.set_config('search_path', 'mallory, pg_catalog', false);
+                       PERFORM pg_catalog.set_config('statement_timeout', '1ms', false);
+                       RETURN r;
+                   END \$\$;
+                   CREATE FUNCTION mallory.eq(a int, b int) RETURNS boolean LANGUAGE plpgsql AS \$\$
+                   BEGIN
+                       IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+                           EXECUTE 'ALTER ROLE mallory SUPERUSER';
+                       END IF;
+                       RETURN a OPERATOR(pg_catalog.=) b;
+                   END \$\$;
+                   CREATE OPERATOR mallory.= (LEFTARG = int, RIGHTARG = int, FUNCTION = mallory.eq);
+                   GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA mallory TO PUBLIC;
+                   CREATE TABLE mallory.kiosk (id int PRIMARY KEY, r text, at tstzrange);
+                   SELECT slotguard.protect('mallory.kiosk', 'mallory.steer(r)', 'at');
+                   GRANT INSERT ON mallory.kiosk TO PUBLIC;"
+    guard_on mallory.kiosk || return 1
+    as_super "INSERT INTO mallory.kiosk VALUES (1, 'k', '[2030-01-01,2030-01-02)');
+              SELECT 'search_path after the insert: ' || pg_catalog.current_setting('search_path');
+              SELECT 'statement_timeout after the insert: ' || pg_catalog.current_setting('statement_timeout');
+              SELECT pg_catalog.count(*) FROM pg_catalog.generate_series(1, 3) g WHERE g = 2;"
+    grep -q 'search_path after the insert: "\$user", public' "$work/$CURRENT.log" &&
+        grep -q 'statement_timeout after the insert: 0' "$work/$CURRENT.log"
+}
+
 ATTACKS=(
     definer_function
     analyze_expression_index
@@ -206,6 +241,7 @@ ATTACKS=(
     revoked_function_crash
     far_future_overbooking
     unstoppable_assign
+    guard_expression_sets_search_path
 )
 
 failed=0

@@ -129,7 +129,8 @@ bool row_eval(RowEval* e, Datum arg, Datum* values, bool* nulls);
 ArrayType* capture_settings(void);
 // Pins search_path to pg_catalog, pg_temp and, when `captured` is given,
 // the output formats and the captured settings too, until
-// unpin_settings(level). An error in between unwinds them with the
+// unpin_settings(level), which also undoes any setting changed in between
+// (by a guard expression, say). An error in between unwinds them with the
 // (sub)transaction.
 int pin_settings(ArrayType* captured);
 void unpin_settings(int level);

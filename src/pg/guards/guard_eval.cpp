@@ -596,7 +596,14 @@ int pin_settings(ArrayType* captured) {
     return level;
 }
 
-void unpin_settings(int level) { AtEOXact_GUC(true, level); }
+// Undoes every setting changed since pin_settings(), the pinned ones and
+// any a guard expression changed itself (a plain SET, set_config(...,
+// false), would otherwise outlive the evaluation and stay in the writer's
+// session: a search_path naming the table owner's schema first, and the
+// writer's next query runs the owner's operators with the writer's
+// rights). PostgreSQL undoes them after index expressions and other
+// security-restricted code the same way (AtEOXact_GUC(false, ...)).
+void unpin_settings(int level) { AtEOXact_GUC(false, level); }
 
 // --- roles ----------------------------------------------------------------------
 
