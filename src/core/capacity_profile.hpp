@@ -1,5 +1,7 @@
 // The load of a resource over time: for every instant, the seats taken by
-// the occupants whose blocked span covers it (a Boost.ICL interval_map).
+// the occupants whose blocked span covers it. Built by one sort and sweep
+// when first queried (O(n log n) in the occupants, whatever their overlap);
+// a peak is O(log n), segments are linear in what they return.
 #pragma once
 #include "no_postgres.hpp"
 #include "occupant.hpp"
@@ -37,6 +39,7 @@ public:
 private:
     struct Impl;
     Impl* impl_;
+    const Impl& ready() const;  // built from what was added
 };
 
 }  // namespace sg

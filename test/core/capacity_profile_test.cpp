@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <utility>
 #include <vector>
@@ -179,6 +180,50 @@ TEST(CapacityProfile, RandomLargeInputMatchesBruteForce) {
                 ASSERT_EQ(load[x - window.lo], segs[i].load) << "at " << (long long)x;
         }
     }
+}
+
+TEST(CapacityProfile, AddingAfterAQueryCountsToo) {
+    CapacityProfile p;
+    p.add(Span{0, 10}, 1);
+    EXPECT_EQ(p.peak(Span{0, 10}), 1);
+    p.add(Span{5, 15}, 2);
+    EXPECT_EQ(p.peak(Span{0, 10}), 3);
+    EXPECT_EQ(p.segments(Span{0, 20}),
+              (Segments{{Span{0, 5}, 1}, {Span{5, 10}, 3}, {Span{10, 15}, 2}, {Span{15, 20}, 0}}));
+}
+
+// Seats are ints, and so is a load: a sum past INT_MAX exceeds any capacity
+// and stays there, instead of wrapping to a negative load that fits.
+TEST(CapacityProfile, LoadsBeyondIntSaturate) {
+    CapacityProfile p;
+    p.add(Span{0, 10}, INT32_MAX);
+    p.add(Span{0, 10}, INT32_MAX);
+    p.add(Span{5, 10}, 7);
+    EXPECT_EQ(p.peak(Span{0, 10}), INT32_MAX);
+    EXPECT_EQ(p.peak(Span{0, 5}), INT32_MAX);
+}
+
+// Building the profile was quadratic in nested (or long, overlapping) spans:
+// each span added to the interval map updated every run it covered, so
+// nested spans added innermost first cost O(n^2), and so did a peak over
+// each span (what the fit check asks of every occupant). 200,000 of them
+// now take one sort and a sweep, and a peak is a tree query; before, this
+// ran for hours (the ctest timeout ends it).
+TEST(CapacityProfile, NestedSpansBuildInOneSweep) {
+    const int n = 200'000;
+    CapacityProfile p;
+    for (int i = n - 1; i >= 0; --i) p.add(Span{i, 2 * n - i}, 1);
+    long long peaks = 0;
+    for (int i = 0; i < n; ++i) peaks += p.peak(Span{i, 2 * n - i});
+    EXPECT_EQ(peaks, (long long)n * n);
+    EXPECT_EQ(p.peak(Span{0, 2 * n}), n);
+    EXPECT_EQ(p.peak(Span{n - 1, n + 1}), n);
+    EXPECT_EQ(p.peak(Span{0, 1}), 1);
+    EXPECT_EQ(p.peak(Span{2 * n - 1, 2 * n}), 1);
+    long long sum = 0;
+    for (int i = 0; i < n; ++i) sum += p.peak(Span{i, i + 1});
+    EXPECT_EQ(sum, (long long)n * (n + 1) / 2);
+    EXPECT_EQ(p.segments(Span{0, 2 * n}).size(), std::size_t(2 * n - 1));  // loads 1..n..1, n twice
 }
 
 }  // namespace
