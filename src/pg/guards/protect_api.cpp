@@ -264,6 +264,18 @@ void build_entries(Relation rel, int32 id, const GuardExprs* e, ArrayType* key_c
     MemoryContextDelete(batch);
 }
 
+// A guard expression argument: non-blank, and at most max_expression_bytes
+// (a megabyte of nested parentheses ran the parser out of stack: 54001).
+constexpr int max_expression_bytes = 10000;
+text* expression_arg(FunctionCallInfo fcinfo, int argno, const char* name) {
+    text* t = nonblank_text_arg(fcinfo, argno, name);
+    if (VARSIZE_ANY_EXHDR(t) > max_expression_bytes)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("the %s expression is %d bytes; the limit is %d", name, (int)VARSIZE_ANY_EXHDR(t),
+                               max_expression_bytes)));
+    return t;
+}
+
 // 23P01 if the entries just built overbook a resource: the rows at fault
 // are named by their primary keys. The table is locked against writers,
 // so every entry of this new guard is our own. One index scan and one
@@ -351,14 +363,14 @@ extern "C" Datum sg_protect(PG_FUNCTION_ARGS) {
     require_writable("protect");
     require_arg(fcinfo, 0, "tbl");
     GuardExprs e;
-    e.resource = text_to_cstring(nonblank_text_arg(fcinfo, 1, "resource"));
-    e.during = text_to_cstring(nonblank_text_arg(fcinfo, 2, "during"));
-    e.active = text_to_cstring(nonblank_text_arg(fcinfo, 3, "active"));
+    e.resource = text_to_cstring(expression_arg(fcinfo, 1, "resource"));
+    e.during = text_to_cstring(expression_arg(fcinfo, 2, "during"));
+    e.active = text_to_cstring(expression_arg(fcinfo, 3, "active"));
     require_arg(fcinfo, 4, "capacity");
     int capacity = PG_GETARG_INT32(4);
     if (capacity < 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("capacity must be at least 1, got %d", capacity)));
-    e.seats = text_to_cstring(nonblank_text_arg(fcinfo, 5, "seats"));
+    e.seats = text_to_cstring(expression_arg(fcinfo, 5, "seats"));
 
     // Writers wait from here until this transaction ends; a writer already
     // in flight is waited for first.
