@@ -398,3 +398,17 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- --- shard_info: only what the caller may see ---
+-- shard_info() counted every tenant's resources, bookings and orders, also
+-- for a confined caller (API.md §8 (1.2)): a tenant learnt the others'
+-- volume. It is a C function now, called as the caller's role like the
+-- rest of the API, and counts only the caller's tenants (and, with a holder
+-- claim, the caller's own bookings); unconfined callers get the totals.
+CREATE OR REPLACE FUNCTION slotguard.shard_info()
+RETURNS TABLE (shard_number int, shard_count int, ids_route_here boolean,
+               resources bigint, bookings bigint, orders bigint)
+LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_shard_info';
+COMMENT ON FUNCTION slotguard.shard_info() IS
+    'This shard''s number and count, whether the booking ids it makes route back to it, and its row counts (for a confined caller: of its own tenants, and with a holder claim its own bookings).';

@@ -284,6 +284,20 @@ SELECT id = :kb AS replay_b FROM slotguard.book_slot('conf-b:room', '[2031-03-01
 -- Within a tenant the key still names one booking.
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.book_slot('conf-a:other', '[2031-03-01 10:00+00,2031-03-01 11:00+00)', idempotency_key => 'conf-key')$$);
 
+-- shard_info counted every tenant's rows for a confined caller too (one
+-- tenant learnt the others' volume): it counts the caller's tenants only.
+SELECT count(*) FILTER (WHERE slotguard.tenant_of(key) = 'conf-a') AS own_resources,
+       count(*) AS all_resources FROM slotguard.resource \gset
+SELECT (SELECT count(*) FROM slotguard.booking WHERE slotguard.tenant_of(resource_key) = 'conf-a') AS own_bookings,
+       (SELECT count(*) FROM slotguard.orders WHERE slotguard.tenant_of(key) = 'conf-a') AS own_orders \gset
+SELECT :own_resources < :all_resources AS other_tenants_exist;
+SET ROLE regress_conf_a;
+SELECT resources = :own_resources AS own_resources, bookings = :own_bookings AS own_bookings,
+       orders = :own_orders AS own_orders
+FROM slotguard.shard_info();
+RESET ROLE;
+SELECT resources = :all_resources AS unconfined_sees_all FROM slotguard.shard_info();
+
 -- ---------------------------------------------------------------------------
 -- Changes apply at once (the cached confinements are dropped), and a
 -- confined role may not change confinements.
