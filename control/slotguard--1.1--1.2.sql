@@ -252,7 +252,7 @@ $$;
 -- current role at entry (current_user semantics: a SECURITY DEFINER
 -- function of another role in between is that role calling) and switch to
 -- the function's owner for their own reads and writes, as SECURITY DEFINER
--- did (src/pg/engine/access.cpp). search_path stays pinned by proconfig.
+-- did (src/pg/access/access.cpp). search_path stays pinned by proconfig.
 -- protect/unprotect are not listed here: they act for the current role
 -- themselves (src/pg/guards/protect_api.cpp).
 ALTER FUNCTION slotguard.upsert_resource(text, int, interval, interval, text, jsonb) SECURITY INVOKER;

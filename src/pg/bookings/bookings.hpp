@@ -3,6 +3,7 @@
 // raise PostgreSQL errors, so they are written C-style, as engine/glue.hpp.
 #pragma once
 
+#include "access/access.hpp"
 #include "engine/glue.hpp"
 
 namespace sgpg {

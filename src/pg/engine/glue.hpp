@@ -10,7 +10,6 @@
 #include "core/occupant.hpp"
 #include "core/timeline.hpp"
 #include "engine/core_bridge.hpp"
-#include "engine/access.hpp"
 
 namespace sgpg {
 

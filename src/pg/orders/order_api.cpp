@@ -10,6 +10,7 @@
 // match nothing; under REPEATABLE READ / SERIALIZABLE they fail with 40001
 // instead. Either way there is never a second winner. Only when the UPDATE
 // matched nothing is the row read again, to tell the caller why.
+#include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "orders/order_claim_next.hpp"
 #include "orders/order_plans.hpp"

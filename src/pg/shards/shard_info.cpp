@@ -3,7 +3,7 @@
 // many resources, bookings and orders of its own tenants (and, with a
 // holder claim, of its own bookings) this shard holds, never the shard's
 // totals across every tenant.
-#include "engine/access.hpp"
+#include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "engine/spi_plans.hpp"
 

@@ -23,6 +23,7 @@
 // set_config(..., true)). It is parsed with the JSON lexer, which reports
 // errors instead of raising them; the last parse is kept, so repeated calls
 // of one request parse once.
+#include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "engine/spi_plans.hpp"
 

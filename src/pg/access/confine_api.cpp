@@ -1,5 +1,6 @@
 // confine / unconfine (API.md §8 (1.2)) and the trigger that tells every
 // backend to reload its copy of slotguard.confinement (access.cpp).
+#include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "engine/spi_plans.hpp"
 
