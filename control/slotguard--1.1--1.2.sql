@@ -11,37 +11,9 @@
 -- (or, with admin, its administrator) needs. It is not SECURITY DEFINER:
 -- only a role allowed to grant on slotguard's functions (the extension's
 -- owner, a superuser) can run it, and it is not granted to anyone.
-CREATE FUNCTION slotguard.access_functions(admin boolean)
-RETURNS regprocedure[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN admin THEN ARRAY[
-    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
-    'slotguard.protect(regclass, text, text, text, int, text)',
-    'slotguard.unprotect(regclass)']::regprocedure[]
-ELSE ARRAY[
-    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.confirm_booking(bigint)',
-    'slotguard.cancel_booking(bigint)',
-    'slotguard.reschedule_booking(bigint, tstzrange)',
-    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
-    'slotguard.availability(text, tstzrange)',
-    'slotguard.assign_workers(bigint, text[], text, text)',
-    'slotguard.unassign_worker(bigint, text)',
-    'slotguard.worker_schedule(text, tstzrange)',
-    'slotguard.add_order(text, text, boolean, jsonb)',
-    'slotguard.set_order_ready(text)',
-    'slotguard.claim_order(text, text, interval)',
-    'slotguard.try_claim_order(text, text, interval)',
-    'slotguard.claim_next_order(text, text, interval)',
-    'slotguard.release_order(text, text)',
-    'slotguard.complete_order(text, text)',
-    'slotguard.tenant_of(text)',
-    'slotguard.shard_info()']::regprocedure[]
-END;
-COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
-    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
-
+-- Which functions grant_access gives: slotguard.access_functions(admin),
+-- defined with the confinement section below, once confine() and
+-- unconfine() exist (the list is resolved when it is defined).
 CREATE FUNCTION slotguard.grant_access(role regrole, admin boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -96,8 +68,7 @@ $$;
 COMMENT ON FUNCTION slotguard.revoke_access(regrole) IS
     'Takes back from a role what grant_access gave it (grants made to PUBLIC or to a role it belongs to still apply).';
 
-REVOKE ALL ON FUNCTION slotguard.access_functions(boolean), slotguard.grant_access(regrole, boolean),
-    slotguard.revoke_access(regrole) FROM PUBLIC;
+REVOKE ALL ON FUNCTION slotguard.grant_access(regrole, boolean), slotguard.revoke_access(regrole) FROM PUBLIC;
 
 -- --- read-only transactions and standbys ---
 -- Every writing function answers 25006 in a read-only transaction and on a
@@ -335,7 +306,7 @@ CREATE UNIQUE INDEX booking_tenant_idempotency_key_idx
     WHERE idempotency_key IS NOT NULL;
 DROP INDEX slotguard.booking_idempotency_key_idx;
 
-CREATE OR REPLACE FUNCTION slotguard.access_functions(admin boolean)
+CREATE FUNCTION slotguard.access_functions(admin boolean)
 RETURNS regprocedure[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN admin THEN ARRAY[
@@ -365,6 +336,9 @@ ELSE ARRAY[
     'slotguard.tenant_of(text)',
     'slotguard.shard_info()']::regprocedure[]
 END;
+COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
+    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
+REVOKE ALL ON FUNCTION slotguard.access_functions(boolean) FROM PUBLIC;
 
 -- grant_access(admin => true) also lets the role read slotguard.confinements
 -- (access section).
