@@ -198,6 +198,8 @@ struct ClaimParse {
     char* value;    // its scalar value, or NULL
 };
 
+// Objects and arrays both nest: a claim whose value is either is not a
+// scalar (->> would give its JSON text, never one of its elements).
 void claim_object_start(void* arg) { ++((ClaimParse*)arg)->depth; }
 void claim_object_end(void* arg) { --((ClaimParse*)arg)->depth; }
 void claim_field_start(void* arg, char* fname, bool) {
@@ -249,6 +251,8 @@ char* claim_value(const char* name, bool* bad) {
     sem.object_end = claim_object_end;
     sem.object_field_start = claim_field_start;
     sem.object_field_end = claim_field_end;
+    sem.array_start = claim_object_start;
+    sem.array_end = claim_object_end;
     sem.scalar = claim_scalar;
     // The top level must be an object.
     const char* s = claims;

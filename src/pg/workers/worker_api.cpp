@@ -129,10 +129,6 @@ static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
     if (hold_expired(&b)) raise_wrong_state(&b, "is a hold that has expired");
 
-    Datum* all = (Datum*)palloc(sizeof(Datum) * (n > 0 ? n : 1));
-    for (int i = 0; i < n; ++i) all[i] = PointerGetDatum(names[i]);
-    Datum wanted = PointerGetDatum(construct_array(all, n, TEXTOID, -1, false, TYPALIGN_INT));
-
     // The ones not yet active are added and checked.
     // Read with the latest snapshot: assignments committed after this
     // transaction's snapshot count (REPEATABLE READ / SERIALIZABLE).
@@ -153,6 +149,16 @@ static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
         active_names[r] = DatumGetTextPP(SPI_getbinval(active->vals[r], active->tupdesc, 1, &isnull));
     }
     qsort(active_names, n_active, sizeof(text*), compare_names);
+    // The workers the booking keeps: the list, and for a confined caller
+    // also the active workers of tenants it may not see, which for it do
+    // not exist (it could not name them, and must not remove them).
+    Datum* all = (Datum*)palloc(sizeof(Datum) * (n + n_active > 0 ? n + n_active : 1));
+    int n_all = 0;
+    for (int i = 0; i < n; ++i) all[n_all++] = PointerGetDatum(names[i]);
+    if (conf->confined)
+        for (uint64 r = 0; r < n_active; ++r)
+            if (!tenant_allowed(conf, active_names[r])) all[n_all++] = PointerGetDatum(active_names[r]);
+    Datum wanted = PointerGetDatum(construct_array(all, n_all, TEXTOID, -1, false, TYPALIGN_INT));
     for (int i = 0; i < n; ++i) {
         CHECK_FOR_INTERRUPTS();
         bool present = find_name(active_names, (int)n_active, names[i]) >= 0;
@@ -175,6 +181,12 @@ static Datum assign_workers(FunctionCallInfo fcinfo, const Confinement* conf) {
     for (uint64 r = 0; r < SPI_processed; ++r) {
         bool isnull;
         HeapTupleHeader h = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        // Another tenant's worker, kept on the booking, is not shown.
+        if (conf->confined) {
+            bool wnull;
+            Datum w = GetAttributeByName(h, "worker", &wnull);
+            if (!wnull && !tenant_allowed(conf, DatumGetTextPP(w))) continue;
+        }
         HeapTupleData tuple;
         tuple.t_len = HeapTupleHeaderGetDatumLength(h);
         ItemPointerSetInvalid(&tuple.t_self);
