@@ -27,6 +27,25 @@ RESET ROLE;
 SELECT worker, status FROM slotguard.assignment
 WHERE booking_id = :a_booking AND worker = 'akf-b:interpreter' ORDER BY assigned_at;
 
+-- Moving the booking onto the other tenant's worker's other booking is
+-- refused without naming that worker (or that booking) to the caller.
+CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE q;
+    RETURN 'ok';
+EXCEPTION WHEN others THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT key FROM slotguard.upsert_resource('akf-b:room', 1);
+SELECT id AS b_booking FROM slotguard.book_slot('akf-b:room', '[2031-06-01 12:00+00,2031-06-01 13:00+00)') \gset
+SELECT worker, status FROM slotguard.assign_workers(:b_booking, ARRAY['akf-b:interpreter']);
+SET ROLE regress_akf_a;
+SELECT pg_temp.error_of(format('SELECT slotguard.reschedule_booking(%s, %L)', :a_booking,
+                               '[2031-06-01 12:30+00,2031-06-01 13:30+00)')) AS refusal;
+RESET ROLE;
+SELECT pg_temp.error_of(format('SELECT slotguard.reschedule_booking(%s, %L)', :a_booking,
+                               '[2031-06-01 12:30+00,2031-06-01 13:30+00)')) LIKE '23P01: worker "akf-b:interpreter"%' AS named_to_the_unconfined;
+
 -- Clean up.
 SELECT slotguard.unconfine('regress_akf_a');
 DELETE FROM slotguard.assignment a USING slotguard.booking b WHERE a.booking_id = b.id AND b.resource_key LIKE 'akf-%';

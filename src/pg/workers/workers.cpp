@@ -205,9 +205,14 @@ void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r, const Con
     int n_shown = r->n_conflicts;
     if (conf != NULL) shown_booking_ids(conf, ids, r->n_conflicts, &n_shown);
     char* list = shown_id_list(ids, n_shown, r->n_conflicts);
+    // Another tenant's worker (kept on the caller's booking by an
+    // unconfined role) is not named to a confined caller.
+    const char* worker = conf != NULL && !tenant_allowed(conf, t->key)
+                             ? "of another tenant"
+                             : psprintf("\"%s\"", text_to_cstring(t->key));
     ereport(ERROR, (errcode(ERRCODE_EXCLUSION_VIOLATION),
-                    errmsg("worker \"%s\" is already assigned to booking %s, which overlaps %s",
-                           text_to_cstring(t->key), list, range_text(t->during)),
+                    errmsg("worker %s is already assigned to booking %s, which overlaps %s", worker, list,
+                           range_text(t->during)),
                     errdetail("Conflicting bookings: %s.", list),
                     errhint("A worker cannot be on two active bookings whose ranges overlap.")));
     pg_unreachable();
