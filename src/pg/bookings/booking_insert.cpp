@@ -103,7 +103,7 @@ void build_shape(Relation rel) {
     // 1.0 has no resource_hash: InvalidAttrNumber, and nothing to compute.
     shape.c_hash = column_if_exists(desc, "resource_hash");
     shape.usable = plain_table(rel) && columns_typed(desc, api_columns, lengthof(api_columns)) &&
-                   (shape.c_hash == InvalidAttrNumber || TupleDescAttr(desc, shape.c_hash - 1)->atttypid == INT8OID) &&
+                   optional_column_typed(desc, shape.c_hash, INT8OID) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
                    only_expected_checks(rel, known_checks, lengthof(known_checks)) && only_known_generated(desc);
 

@@ -162,6 +162,8 @@ struct ColumnType {
     Oid type;
 };
 bool columns_typed(TupleDesc desc, const ColumnType* cols, int n);
+// A column that may be missing (an older schema): absent, or of `type`.
+bool optional_column_typed(TupleDesc desc, AttrNumber att, Oid type);
 struct ExpectedCheck {
     const char* name;
     const char* expr;

@@ -65,6 +65,10 @@ bool columns_typed(TupleDesc desc, const ColumnType* cols, int n) {
     return true;
 }
 
+bool optional_column_typed(TupleDesc desc, AttrNumber att, Oid type) {
+    return att == InvalidAttrNumber || TupleDescAttr(desc, att - 1)->atttypid == type;
+}
+
 bool only_expected_checks(Relation rel, const ExpectedCheck* checks, int n) {
     TupleConstr* c = RelationGetDescr(rel)->constr;
     if (c == NULL || c->num_check == 0) return true;

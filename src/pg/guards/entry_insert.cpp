@@ -65,7 +65,7 @@ void build_shape(Relation rel) {
     shape.pk = RelationGetPrimaryKeyIndex(rel);
     shape.usable = live == (shape.c_hash != InvalidAttrNumber ? 6 : 5) && OidIsValid(shape.pk) && plain_table(rel) &&
                    columns_typed(desc, columns, lengthof(columns)) &&
-                   (shape.c_hash == InvalidAttrNumber || TupleDescAttr(desc, shape.c_hash - 1)->atttypid == INT8OID) &&
+                   optional_column_typed(desc, shape.c_hash, INT8OID) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, NULL, 0) &&
                    only_expected_checks(rel, known_checks, lengthof(known_checks));
     shape.valid = true;
