@@ -23,6 +23,16 @@ PACKAGES=(
     ca-certificates
     procps   # ps, used by the test scripts
     iproute2 # ss, used to find a free port
+    # 1.2 components the tests start themselves (issues: pg_cron expiry,
+    # exporter metrics, live demo page, client examples, poolers, package)
+    postgresql-15-cron            # expire_holds() scheduled by pg_cron
+    prometheus-postgres-exporter  # slotguard_* metrics from the stats view
+    chromium                      # headless browser test of the live page
+    pgbouncer                     # races through a transaction pooler
+    nodejs                        # examples (Node, `pg` from npm; npm comes with it)
+    python3-psycopg               # examples (Python)
+    golang-go golang-github-jackc-pgx-v4-dev # examples (Go, GOPATH mode)
+    debhelper postgresql-server-dev-all fakeroot dpkg-dev # the Debian package
 )
 BTREE_GIST=/usr/share/postgresql/15/extension/btree_gist.control
 
