@@ -386,3 +386,43 @@ LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'sg_shard_info';
 COMMENT ON FUNCTION slotguard.shard_info() IS
     'This shard''s number and count, whether the booking ids it makes route back to it, and its row counts (for a confined caller: of its own tenants, and with a holder claim its own bookings).';
+
+-- ===========================================================================
+-- New sections go ABOVE this one: it must stay the last part of the script.
+-- --- grants of the functions new in 1.2 (keep last) ---
+-- An update keeps the grants that existed (API.md §8 (1.2)). A function
+-- created above has the default ACL (PUBLIC may execute): right for a
+-- database whose DBA never changed slotguard's grants, wrong for one whose
+-- DBA revoked them from PUBLIC in 1.1. So every application function new
+-- here takes book_slot's grants, every administrator function
+-- upsert_resource's, when those differ from the default; a fresh install
+-- then revokes everything from PUBLIC (control/fresh_install.sql).
+DO $$
+DECLARE
+    f regprocedure;
+    peer regprocedure;
+    g record;
+BEGIN
+    FOR f, peer IN
+        SELECT u.f, 'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)'::regprocedure
+        FROM pg_catalog.unnest(slotguard.access_functions(false)) AS u(f)
+        UNION ALL
+        SELECT u.f, 'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)'::regprocedure
+        FROM pg_catalog.unnest(slotguard.access_functions(true)) AS u(f)
+    LOOP
+        CONTINUE WHEN (SELECT p.proacl IS NOT NULL FROM pg_catalog.pg_proc p WHERE p.oid = f)
+                   OR (SELECT p.proacl IS NULL FROM pg_catalog.pg_proc p WHERE p.oid = peer);
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        FOR g IN SELECT a.grantee FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+                 WHERE p.oid = peer AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+        LOOP
+            IF g.grantee = 0 THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+            ELSE
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f,
+                                          (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = g.grantee));
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;

@@ -68,6 +68,36 @@ cluster_psql -d from11 -c "DROP EXTENSION slotguard" -c "DROP ROLE upgrade_app"
 [[ $grants == 't|f|t' ]] || fail "1.1 -> $current changed the grants an installation had ($grants, want t|f|t)"
 echo "upgrade_path: an update keeps the grants it finds; a fresh install grants PUBLIC nothing"
 
+# A function new in 1.2 takes its peer's grants: where the DBA had revoked
+# the API from PUBLIC in 1.1, the update must not hand PUBLIC the new ones
+# (application functions follow book_slot, administrator ones
+# upsert_resource; the last section of the 1.1 -> 1.2 script).
+cluster_psql -c "CREATE DATABASE revoked11"
+cluster_psql -d revoked11 -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard VERSION '1.1' CASCADE" \
+    -c "CREATE ROLE upgrade_app2" -c "CREATE ROLE upgrade_admin2" \
+    -c "REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA slotguard FROM PUBLIC" \
+    -c "GRANT EXECUTE ON FUNCTION slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb) TO upgrade_app2" \
+    -c "GRANT EXECUTE ON FUNCTION slotguard.upsert_resource(text, int, interval, interval, text, jsonb) TO upgrade_admin2" \
+    -c "CREATE TABLE public.functions_11 AS SELECT oid::regprocedure::text AS f FROM pg_proc WHERE pronamespace = 'slotguard'::regnamespace" \
+    -c "ALTER EXTENSION slotguard UPDATE"
+new_public=$(cluster_psql -d revoked11 -At -c "SELECT count(*) FROM unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) f WHERE has_function_privilege('public', f, 'EXECUTE')")
+# Each function new in 1.2 that grant_access hands out (confine/unconfine
+# are never handed out by an update: only their owner runs them until a
+# DBA grants them).
+wrong=$(cluster_psql -d revoked11 -At <<'SQL'
+SELECT string_agg(f::text || CASE WHEN admin THEN ' (admin)' ELSE ' (application)' END, ', ')
+FROM (SELECT f, false AS admin FROM unnest(slotguard.access_functions(false)) f
+      UNION ALL SELECT f, true FROM unnest(slotguard.access_functions(true)) f) n
+WHERE f::text NOT IN (SELECT f FROM public.functions_11)
+  AND f NOT IN ('slotguard.confine(regrole, text[], text, text)'::regprocedure, 'slotguard.unconfine(regrole)'::regprocedure)
+  AND NOT has_function_privilege(CASE WHEN admin THEN 'upgrade_admin2' ELSE 'upgrade_app2' END, f, 'EXECUTE')
+SQL
+)
+cluster_psql -d revoked11 -c "DROP EXTENSION slotguard" -c "DROP ROLE upgrade_app2" -c "DROP ROLE upgrade_admin2"
+[[ $new_public == 0 ]] || fail "after REVOKE FROM PUBLIC in 1.1, the update gave PUBLIC $new_public functions"
+[[ -z $wrong ]] || fail "functions new in 1.2 did not take their peer's grants: $wrong"
+echo "upgrade_path: functions new in 1.2 take the grants of their peers"
+
 # Apart from those grants, the objects must be the same.
 cluster_psql -d upgraded -f control/fresh_install.sql
 a=$(catalog fresh)
