@@ -46,6 +46,13 @@ esac
 for tool in dpkg-buildpackage dh pg_buildext; do
     command -v "$tool" >/dev/null || { bash scripts/install-deps.sh </dev/null; break; }
 done
+# One version everywhere: the control file, debian/changelog, META.json.
+ext=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" control/slotguard.control)
+deb=$(dpkg-parsechangelog -l debian/changelog -S Version)
+meta=$(/usr/bin/python3 -c 'import json; m = json.load(open("META.json")); print(m["version"], m["provides"]["slotguard"]["version"])')
+[[ ${deb%-*} == "$ext.0" && $meta == "$ext.0 $ext.0" ]] ||
+    fail "versions disagree: control $ext, debian/changelog $deb, META.json $meta"
+echo "debian_package: version $ext in the control file, debian/changelog ($deb) and META.json"
 PKGLIBDIR=$("$PG_CONFIG" --pkglibdir)
 SHAREDIR=$("$PG_CONFIG" --sharedir)
 echo "debian_package: install mode $mode, PostgreSQL of $PG_CONFIG"
