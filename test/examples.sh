@@ -39,6 +39,10 @@ fi
 
 # --- toolchains: build before starting the cluster ---------------------------
 mkdir -p build/examples
+# Caches that outlive this run (under build/ when there is no HOME, as in
+# some CI runners).
+export npm_config_cache=${npm_config_cache:-${HOME:-$ROOT/build}/.npm}
+export GOCACHE=${GOCACHE:-${HOME:-$ROOT/build}/.cache/go-build}
 NODE_DIR=$ROOT/build/examples-node
 if ! cmp -s examples/package-lock.json "$NODE_DIR/package-lock.json" ||
     [[ ! -d $NODE_DIR/node_modules/pg ]]; then
