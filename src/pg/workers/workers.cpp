@@ -32,12 +32,12 @@ void close_lookup(BookingLookup* lk) {
 }
 
 // Does this version of a booking hold its workers? Not when it is
-// cancelled or an expired hold.
+// cancelled or an expired hold (lapsed, or marked 'expired' by expire_holds).
 bool version_holds(BookingLookup* lk) {
     bool isnull;
     char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
     Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
-    if (strcmp(status, "cancelled") == 0) return false;
+    if (strcmp(status, "cancelled") == 0 || strcmp(status, "expired") == 0) return false;
     return !(strcmp(status, "held") == 0 && !isnull &&
              DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp());
 }
