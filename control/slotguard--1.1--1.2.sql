@@ -426,6 +426,24 @@ CREATE INDEX waitlist_booking_idx ON slotguard.waitlist (booking_id) WHERE booki
 SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist_id_seq', '');
 REVOKE ALL ON slotguard.waitlist FROM PUBLIC;
+-- Its foreign keys' action triggers on resource and booking fire under
+-- session_replication_role = replica too, as the others' (API.md §15).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid AND c.conrelid = 'slotguard.waitlist'::pg_catalog.regclass
+          AND tg.tgenabled = 'O'
+        ORDER BY c.conname, tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    END LOOP;
+END
+$$;
 
 CREATE FUNCTION slotguard.expire_holds(max int DEFAULT 10000)
 RETURNS int
