@@ -168,6 +168,7 @@ int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, Admi
         t->seats = 1;
         t->capacity = 1;
         t->precheck_probe = (Datum)0;
+        t->no_wait = false;
         CHECK_FOR_INTERRUPTS();
     }
     return n;
