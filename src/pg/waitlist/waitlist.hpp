@@ -26,4 +26,13 @@ void offer_freed(text* key, Datum freed);
 // At most this many waiting entries are tried per call (per resource).
 constexpr int max_offer_tries = 1000;
 
+// --- within src/pg/waitlist/ ---
+// offer_freed trying at most `tries` entries.
+void offer_freed_tries(text* key, Datum freed, int tries);
+// expire_holds' retry of waiting entries: at most this many resources per
+// call (a random choice among those with waiting entries), and at most
+// this many entries each.
+constexpr int retry_resources = 100;
+constexpr int retry_tries = 100;
+
 }  // namespace sgpg

@@ -77,7 +77,7 @@ extern "C" Datum sg_expire_holds(PG_FUNCTION_ARGS) {
     // And every resource someone waits for is tried once more: offers a
     // concurrent transaction made impossible for a moment (it held the
     // entry or the resource, or rolled back) are made now.
-    Datum w[2] = {tenants, Int32GetDatum(max)};
+    Datum w[2] = {tenants, Int32GetDatum(Min(max, retry_resources))};
     char wnulls[3] = "  ";
     if (tenants == (Datum)0) wnulls[0] = 'n';
     run_latest(waitlist_plan(WPLAN_WAITING_RESOURCES), w, wnulls, 0);
@@ -86,7 +86,7 @@ extern "C" Datum sg_expire_holds(PG_FUNCTION_ARGS) {
     for (uint64 i = 0; i < nw; ++i) {
         CHECK_FOR_INTERRUPTS();
         bool isnull;
-        offer_freed(DatumGetTextPP(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull)), (Datum)0);
+        offer_freed_tries(DatumGetTextPP(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull)), (Datum)0, retry_tries);
     }
     SPI_finish();
     leave_api(&scope);

@@ -68,7 +68,9 @@ bool offer_one(text* key, const Entry* e, int64* booking) {
 
 }  // namespace
 
-void offer_freed(text* key, Datum freed) {
+void offer_freed(text* key, Datum freed) { offer_freed_tries(key, freed, max_offer_tries); }
+
+void offer_freed_tries(text* key, Datum freed, int tries) {
     if (!OidIsValid(slotguard_relation_if_exists("waitlist"))) return;
     SPI_connect();
     // The cheap answer for a resource nobody waits for: one index probe
@@ -90,7 +92,7 @@ void offer_freed(text* key, Datum freed) {
     // range: its `during` then lies within both buffers of `freed`.
     Datum probe = (Datum)0;
     if (freed != (Datum)0) probe = range_datum(reach(decode_range(freed), res.before_us + res.after_us));
-    Datum q[3] = {PointerGetDatum(key), probe, Int32GetDatum(max_offer_tries)};
+    Datum q[3] = {PointerGetDatum(key), probe, Int32GetDatum(tries)};
     char nulls[4] = "   ";
     if (probe == (Datum)0) nulls[1] = 'n';
     // Oldest first, locked in id order, never waiting: an entry another

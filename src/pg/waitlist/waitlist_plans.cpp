@@ -41,10 +41,12 @@ const PlanSpec specs[WPLAN_COUNT] = {
      "WHERE b.id = e.id AND b.status = 'held' RETURNING b.resource_key, b.during",
      4,
      {TIMESTAMPTZOID, INT4OID, TEXTARRAYOID, TEXTOID}},
-    // WPLAN_WAITING_RESOURCES: resources someone waits for (tenants $1, all when NULL).
-    {"SELECT DISTINCT w.resource_key FROM slotguard.waitlist w WHERE w.status = 'waiting' "
-     "AND ($1::text[] IS NULL OR pg_catalog.split_part(w.resource_key, ':', 1) = ANY ($1)) "
-     "ORDER BY 1 LIMIT $2",
+    // WPLAN_WAITING_RESOURCES: at most $2 resources someone waits for
+    // (tenants $1, all when NULL), chosen at random so that over many calls
+    // every one is retried.
+    {"SELECT k FROM (SELECT DISTINCT w.resource_key AS k FROM slotguard.waitlist w WHERE w.status = 'waiting' "
+     "AND ($1::text[] IS NULL OR pg_catalog.split_part(w.resource_key, ':', 1) = ANY ($1))) r "
+     "ORDER BY pg_catalog.random() LIMIT $2",
      2,
      {TEXTARRAYOID, INT4OID}},
 };
