@@ -14,7 +14,7 @@ namespace {
 
 // Documented maxima (docs/waitlist.md): 22023 beyond.
 constexpr int64 max_offer_hold_us = 366 * USECS_PER_DAY;
-constexpr int max_expire_batch = 1000000;
+constexpr int max_expire_batch = 100000;
 
 [[noreturn]] void raise_unknown_entry(int64 id) {
     ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("waitlist entry " INT64_FORMAT " does not exist", id)));
