@@ -108,11 +108,13 @@ cluster_psql -c "ALTER DATABASE postgres RESET default_transaction_isolation"
 # offers nothing.
 settled=
 for _ in $(seq 1 100); do
+    # Every 1-second hold made before this round (by a client or an offer)
+    # has lapsed by its now(): a settled round leaves none to lapse later.
+    sleep 1.1
     before=$(cluster_psql -Atc "SELECT count(*) FROM slotguard.waitlist WHERE status = 'offered'")
     expired=$(cluster_psql -Atc "SELECT slotguard.expire_holds()")
     after=$(cluster_psql -Atc "SELECT count(*) FROM slotguard.waitlist WHERE status = 'offered'")
     if [[ $expired == 0 && $before == "$after" ]]; then settled=1; break; fi
-    sleep 1.1
 done
 [[ -n $settled ]] || fail "expire_holds kept finding work for 100 rounds"
 

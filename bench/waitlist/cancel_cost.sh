@@ -72,7 +72,9 @@ SQL
     echo "$book $cancel $tps"
 }
 
-declare -A sum
+# The median of a file of numbers: a run the machine's other load hit
+# hardest does not move it.
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for clients in $clients_list; do
     for ((r = 1; r <= rounds; r++)); do
         for build in base head; do
@@ -80,8 +82,8 @@ for clients in $clients_list; do
             [[ $build == head ]] && dir=$ROOT
             read -r book cancel tps < <(run "$dir" "$clients")
             echo "clients $clients round $r $build: book ${book} ms, cancel ${cancel} ms, ${tps} tps" >&2
-            sum[$clients.$build.book]=$(awk -v a="${sum[$clients.$build.book]:-0}" -v b="$book" 'BEGIN { print a + b }')
-            sum[$clients.$build.cancel]=$(awk -v a="${sum[$clients.$build.cancel]:-0}" -v b="$cancel" 'BEGIN { print a + b }')
+            echo "$book" >>"$work/$clients.$build.book"
+            echo "$cancel" >>"$work/$clients.$build.cancel"
         done
     done
 done
@@ -91,9 +93,9 @@ done
 echo "| clients | cancel_booking before (ms) | after (ms) | after / before | anchor book_slot before (ms) | after (ms) | anchor after / before | (cancel / anchor) after over before |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for clients in $clients_list; do
-    awk -v c="$clients" -v n="$rounds" \
-        -v cb="${sum[$clients.base.cancel]}" -v ch="${sum[$clients.head.cancel]}" \
-        -v bb="${sum[$clients.base.book]}" -v bh="${sum[$clients.head.book]}" \
-        'BEGIN { printf "| %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.2f |\n", c, cb/n, ch/n, ch/cb, bb/n, bh/n, bh/bb, (ch/bh)/(cb/bb) }'
+    awk -v c="$clients" \
+        -v cb="$(median "$work/$clients.base.cancel")" -v ch="$(median "$work/$clients.head.cancel")" \
+        -v bb="$(median "$work/$clients.base.book")" -v bh="$(median "$work/$clients.head.book")" \
+        'BEGIN { printf "| %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.2f |\n", c, cb, ch, ch/cb, bb, bh, bh/bb, (ch/bh)/(cb/bb) }'
 done
-echo "($rounds alternating rounds of ${seconds} s per build and client count; base = $(git rev-parse --short "$base_ref"), after = working tree$([[ $waiting -gt 0 ]] && echo ", with $waiting waiting entries on other resources"))"
+echo "(medians of $rounds alternating rounds of ${seconds} s per build and client count; base = $(git rev-parse --short "$base_ref"), after = working tree$([[ $waiting -gt 0 ]] && echo ", with $waiting waiting entries on other resources"))"

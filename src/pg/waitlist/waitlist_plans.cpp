@@ -5,8 +5,6 @@ namespace sgpg {
 namespace {
 
 const PlanSpec specs[WPLAN_COUNT] = {
-    // WPLAN_ANY_WAITING: is anyone waiting for this resource?
-    {"SELECT 1 FROM slotguard.waitlist w WHERE w.resource_key = $1 AND w.status = 'waiting' LIMIT 1", 1, {TEXTOID}},
     // WPLAN_LOCK_WAITING: the waiting entries whose range overlaps $2 (all
     // when NULL), oldest first, locked without waiting.
     {"SELECT w.id, w.during, w.seats, w.holder, w.offer_hold, w.metadata FROM slotguard.waitlist w "

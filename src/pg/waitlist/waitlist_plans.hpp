@@ -7,7 +7,6 @@
 namespace sgpg {
 
 enum WaitlistPlanId {
-    WPLAN_ANY_WAITING,
     WPLAN_LOCK_WAITING,
     WPLAN_MARK_OFFERED,
     WPLAN_INSERT,
