@@ -387,6 +387,121 @@ AS 'MODULE_PATHNAME', 'sg_shard_info';
 COMMENT ON FUNCTION slotguard.shard_info() IS
     'This shard''s number and count, whether the booking ids it makes route back to it, and its row counts (for a confined caller: of its own tenants, and with a holder claim its own bookings).';
 
+-- --- hold expiry and waitlist (API.md §12) ---
+-- A lapsed hold takes no capacity from the moment its time passes (§1);
+-- expire_holds() marks it 'expired' and offers its time to the waitlist.
+-- confirm_booking of an 'expired' booking behaves as for a lapsed hold. The
+-- direct-insert path knows this constraint by name (booking_status_known,
+-- src/pg/bookings/booking_insert.cpp); an older schema keeps
+-- booking_status_check and never has 'expired' rows.
+ALTER TABLE slotguard.booking DROP CONSTRAINT booking_status_check,
+    ADD CONSTRAINT booking_status_known CHECK (status IN ('held', 'confirmed', 'cancelled', 'expired'));
+-- expire_holds finds lapsed holds by this index, oldest first.
+CREATE INDEX booking_held_expiry_idx ON slotguard.booking (hold_expires_at, id) WHERE status = 'held';
+
+-- One row per request to be offered a slot when capacity is freed
+-- (docs/waitlist.md). Written by join_waitlist/leave_waitlist and by the
+-- offers (src/pg/waitlist/). 'offered': booking_id is the held booking made
+-- for it (confirm it with confirm_booking; it stays 'offered' when that
+-- booking is confirmed, cancelled or expires). 'left': it left while waiting.
+CREATE TABLE slotguard.waitlist (
+    id           bigserial PRIMARY KEY,
+    resource_key text NOT NULL REFERENCES slotguard.resource (key),
+    during       tstzrange NOT NULL,
+    seats        int NOT NULL DEFAULT 1 CHECK (seats >= 1),
+    holder       text,
+    status       text NOT NULL DEFAULT 'waiting' CHECK (status IN ('waiting', 'offered', 'left')),
+    booking_id   bigint REFERENCES slotguard.booking (id),
+    offer_hold   interval NOT NULL DEFAULT '15 minutes',
+    metadata     jsonb,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT waitlist_offered_has_booking CHECK ((status = 'offered') = (booking_id IS NOT NULL))
+);
+COMMENT ON TABLE slotguard.waitlist IS
+    'Waitlist entries: when capacity on the resource is freed, the oldest waiting entry that fits gets a held booking (status offered, booking_id).';
+-- The offers read the waiting entries of one resource, oldest first; a
+-- cancel on a resource nobody waits for costs one probe of this index.
+CREATE INDEX waitlist_waiting_idx ON slotguard.waitlist (resource_key, id) WHERE status = 'waiting';
+CREATE INDEX waitlist_booking_idx ON slotguard.waitlist (booking_id) WHERE booking_id IS NOT NULL;
+SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist_id_seq', '');
+REVOKE ALL ON slotguard.waitlist FROM PUBLIC;
+-- Its foreign keys' action triggers on resource and booking fire under
+-- session_replication_role = replica too, as the others' (API.md §15).
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid AND c.conrelid = 'slotguard.waitlist'::pg_catalog.regclass
+          AND tg.tgenabled = 'O'
+        ORDER BY c.conname, tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION slotguard.expire_holds(max int DEFAULT 10000)
+RETURNS int
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_expire_holds';
+COMMENT ON FUNCTION slotguard.expire_holds(int) IS
+    'Marks at most max lapsed holds ''expired'' (oldest first; rows other transactions hold are skipped) and offers their time, and every resource someone waits for, to the waitlist. Returns how many it expired. Meant for pg_cron (docs/waitlist.md).';
+
+CREATE FUNCTION slotguard.join_waitlist(resource text, during tstzrange, seats int DEFAULT 1, holder text DEFAULT NULL,
+                                        offer_hold interval DEFAULT '15 minutes', metadata jsonb DEFAULT NULL)
+RETURNS slotguard.waitlist
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_join_waitlist';
+COMMENT ON FUNCTION slotguard.join_waitlist(text, tstzrange, int, text, interval, jsonb) IS
+    'Waits for capacity on a resource: when it is freed (or at once, if it is free now) the entry gets a held booking for offer_hold and status offered.';
+
+CREATE FUNCTION slotguard.leave_waitlist(id bigint)
+RETURNS boolean
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_leave_waitlist';
+COMMENT ON FUNCTION slotguard.leave_waitlist(bigint) IS
+    'Leaves the waitlist: true if the entry was waiting (now left); false if it was already offered or left (decline an offer with cancel_booking).';
+
+-- The application's and the administrator's lists of grant_access.
+CREATE OR REPLACE FUNCTION slotguard.access_functions(admin boolean)
+RETURNS regprocedure[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN admin THEN ARRAY[
+    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
+    'slotguard.protect(regclass, text, text, text, int, text)',
+    'slotguard.unprotect(regclass)',
+    'slotguard.confine(regrole, text[], text, text)',
+    'slotguard.unconfine(regrole)',
+    'slotguard.expire_holds(int)']::regprocedure[]
+ELSE ARRAY[
+    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.confirm_booking(bigint)',
+    'slotguard.cancel_booking(bigint)',
+    'slotguard.reschedule_booking(bigint, tstzrange)',
+    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
+    'slotguard.availability(text, tstzrange)',
+    'slotguard.assign_workers(bigint, text[], text, text)',
+    'slotguard.unassign_worker(bigint, text)',
+    'slotguard.worker_schedule(text, tstzrange)',
+    'slotguard.add_order(text, text, boolean, jsonb)',
+    'slotguard.set_order_ready(text)',
+    'slotguard.claim_order(text, text, interval)',
+    'slotguard.try_claim_order(text, text, interval)',
+    'slotguard.claim_next_order(text, text, interval)',
+    'slotguard.release_order(text, text)',
+    'slotguard.complete_order(text, text)',
+    'slotguard.tenant_of(text)',
+    'slotguard.shard_info()',
+    'slotguard.join_waitlist(text, tstzrange, int, text, interval, jsonb)',
+    'slotguard.leave_waitlist(bigint)']::regprocedure[]
+END;
+
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
 -- --- grants of the functions new in 1.2 (keep last) ---

@@ -6,7 +6,8 @@
 # intervals), including every function added since 1.0 (try_claim_order,
 # tenant_of, configure_shard, shard_info, entry_hash, order_row_ok, and
 # 1.2's grant_access, revoke_access and access_functions with roles that
-# exist, odd names, '-', 0 and dangling oids), and
+# exist, odd names, '-', 0 and dangling oids, expire_holds, join_waitlist
+# and leave_waitlist), and
 # checks that only the contract's SQLSTATEs come back (API.md §6), the
 # session stays usable, and no backend ever crashes (the server's start
 # time is unchanged and its log has no "terminated by signal").
@@ -80,7 +81,8 @@ DECLARE
     'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)',
     'try_claim_order(%t, %t, %iv)', 'configure_shard(%i, %i)', 'tenant_of(%t)', 'shard_info()',
     'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts)',
-    'grant_access(%g, %o)', 'revoke_access(%g)', 'access_functions(%o)'];
+    'grant_access(%g, %o)', 'revoke_access(%g)', 'access_functions(%o)',
+    'expire_holds(%i)', 'join_waitlist(%t, %r, %i, %t, %iv, %j)', 'leave_waitlist(%b)'];
   c text; q text; st text; msg text;
 BEGIN
   FOR round IN 1 .. current_setting('fuzz.rounds')::int LOOP

@@ -2,6 +2,7 @@
 // try_book_slot, confirm_booking, cancel_booking, reschedule_booking.
 #include "workers/workers.hpp"
 #include "bookings/plans.hpp"
+#include "waitlist/waitlist.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_book_slot);
@@ -41,6 +42,7 @@ struct BookRequest {
     Datum metadata;
     bool has_metadata;
     const Confinement* conf;
+    bool offer;  // a waitlist offer (book_offer): never waits, no suggestions
 };
 
 struct BookOutcome {
@@ -54,6 +56,7 @@ struct BookOutcome {
 BookRequest parse_book_args(FunctionCallInfo fcinfo, const Confinement* conf) {
     BookRequest r;
     r.conf = conf;
+    r.offer = false;
     r.key = key_text_arg(fcinfo, 0, "resource");
     require_arg(fcinfo, 1, "during");
     r.during = RangeTypePGetDatum(PG_GETARG_RANGE_P(1));
@@ -263,8 +266,9 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
         t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
                         req->seats, res.capacity, NULL};
-        if (max_suggestions > 0 && recent_conflicts > wide_first_above)
+        if (!req->offer && max_suggestions > 0 && recent_conflicts > wide_first_above)
             t.precheck_probe = suggestion_window(req->range, &res);
+        t.no_wait = req->offer;
         SettingsLock sl = {req->key, &res};
         if (direct) {
             DirectArgs da = {&di, req, t.blocked, false};
@@ -275,7 +279,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         }
         if (ar.outcome != ADMIT_RETRY) break;
     }
-    note_outcome(ar.outcome == ADMIT_CONFLICT);
+    if (!req->offer) note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK && direct) {
         out->booked = true;
         out->id = di.id;
@@ -290,6 +294,8 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         out->id = booking_id_of(ar.row);
     } else if (ar.outcome == ADMIT_DUPLICATE_KEY) {
         if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
+    } else if (req->offer) {
+        // A waitlist offer that does not fit (now) is simply not made.
     } else {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
@@ -408,6 +414,8 @@ LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo, const Confinem
 }
 
 bool hold_expired(const LockedBooking* b) {
+    // 'expired' (1.2): a lapsed hold that expire_holds marked.
+    if (strcmp(b->status, "expired") == 0) return true;
     return strcmp(b->status, "held") == 0 && b->has_expiry && b->expires <= GetCurrentTransactionStartTimestamp();
 }
 
@@ -415,6 +423,28 @@ void raise_wrong_state(const LockedBooking* b, const char* what) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("booking " INT64_FORMAT " %s", b->id, what)));
     pg_unreachable();
+}
+
+// --- waitlist offers (src/pg/waitlist/waitlist.hpp) ---
+bool book_offer(text* key, Datum during, int seats, text* holder, Interval* hold, Datum metadata, bool has_metadata,
+                int64* id) {
+    static const Confinement unconfined = {false, 0, NULL, NULL};
+    BookRequest r;
+    r.conf = &unconfined;
+    r.key = key;
+    r.during = during;
+    r.range = decode_range(during);
+    r.seats = seats;
+    r.holder = holder;
+    r.hold = hold;
+    r.idem = NULL;
+    r.metadata = metadata;
+    r.has_metadata = has_metadata;
+    r.offer = true;
+    BookOutcome out;
+    book(&r, false, &out);
+    *id = out.id;
+    return out.booked;
 }
 
 }  // namespace sgpg
@@ -485,6 +515,9 @@ extern "C" Datum sg_cancel_booking(PG_FUNCTION_ARGS) {
         ItemPointerData tid;
         take_returning(&tid, &row);
         release_assignments(b.id);
+        // waitlist: a booking that took capacity (or a lapsed hold nobody
+        // expired yet) frees it; offered in this transaction.
+        if (strcmp(b.status, "expired") != 0) offer_freed(b.key, range_datum(b.range));
     }
     SPI_finish();
     leave_api(&scope);
@@ -546,8 +579,8 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
     LockedBooking b = lock_resource_then_booking(fcinfo, &scope.conf);
     Datum row = b.row;
     if (strcmp(b.status, "cancelled") == 0) raise_wrong_state(&b, "is cancelled");
-    if (strcmp(b.status, "held") == 0) {
-        // Always re-checked: another transaction whose now() is later may
+    if (strcmp(b.status, "held") == 0 || strcmp(b.status, "expired") == 0) {
+        // Always re-checked (an 'expired' hold as a lapsed one): another transaction whose now() is later may
         // already have treated this hold as expired and taken the slot.
         BookingUpdate u = {&b, PLAN_BOOKING_CONFIRM, 0, 0, NULL, 0, false};
         AdmitResult ar;
@@ -596,6 +629,8 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     }
     close_rels(&worker_rels, RowExclusiveLock);
     close_rels(&rels, RowExclusiveLock);
+    // waitlist: the range it left is offered in this transaction.
+    offer_freed(b.key, range_datum(b.range));
     SPI_finish();
     leave_api(&scope);
     PG_RETURN_DATUM(ar.row);

@@ -54,6 +54,9 @@ void invalidate_shape(Datum, Oid relid) {
 const ExpectedCheck known_checks[] = {
     {"booking_seats_check", "(seats >= 1)"},
     {"booking_status_check", "(status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text]))"},
+    // 1.2 (waitlist section): booking_status_check becomes this, with 'expired'.
+    {"booking_status_known",
+     "(status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text]))"},
     {"booking_held_has_expiry", "((status <> 'held'::text) OR (hold_expires_at IS NOT NULL))"},
 };
 // The columns the API sets, and the types of the values it puts in them.

@@ -16,7 +16,7 @@ void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint3
     bool isnull;
     if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
     text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
-    if (text_is(status, "cancelled")) return;
+    if (text_is(status, "cancelled") || text_is(status, "expired")) return;
     if (text_is(status, "held")) {
         Datum expires = slot_getattr(slot, v->c_expires, &isnull);
         if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;

@@ -19,6 +19,9 @@ struct ResourceInfo {
 };
 // Shared by bookers, exclusive by capacity/buffer changes; held to commit.
 void lock_resource(text* key, LOCKMODE mode);
+// The same without waiting (waitlist offers): false when another
+// transaction holds a conflicting mode (a capacity or buffer change).
+bool try_lock_resource(text* key, LOCKMODE mode);
 // Reads with the latest snapshot (SPI connected). Creates the resource
 // first when asked to and auto_create_resources is on; else P0002.
 ResourceInfo read_resource(text* key, bool create_if_missing);
@@ -98,8 +101,17 @@ LockedBooking lock_booking(FunctionCallInfo fcinfo, const Confinement* conf);
 // key): the lock order of docs/concurrency.md, for calls that need both.
 LockedBooking lock_resource_then_booking(FunctionCallInfo fcinfo, const Confinement* conf);
 [[noreturn]] void raise_unknown_booking(int64 id);
+// A lapsed hold, or one expire_holds marked 'expired' (1.2).
 bool hold_expired(const LockedBooking* b);
 [[noreturn]] void raise_wrong_state(const LockedBooking* b, const char* what);
+
+// --- waitlist offers (booking_api.cpp, for src/pg/waitlist/) --------------
+// A held booking for `hold` through book_slot's admission, as the owner and
+// unconfined, that never waits for another transaction to end (undecided
+// rows count as taken) and reads no alternatives. False (no booking) when
+// it does not fit now. Raises what book_slot raises for bad values.
+bool book_offer(text* key, Datum during, int seats, text* holder, Interval* hold, Datum metadata, bool has_metadata,
+                int64* id);
 
 // --- conflict reporting (conflicts.cpp) ------------------------------------
 // Where alternatives to `during` are sought: suggestion_steps slots of its

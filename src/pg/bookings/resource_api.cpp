@@ -2,6 +2,7 @@
 // invariant for the bookings it already has.
 #include "bookings/bookings.hpp"
 #include "bookings/plans.hpp"
+#include "waitlist/waitlist.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_upsert_resource);
@@ -128,6 +129,9 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
     // Taken before the row changes, so no booking check reads the old
     // settings while the new ones are being checked.
     lock_resource(key, ExclusiveLock);
+    // waitlist: the settings before, to see whether the change frees room.
+    ResourceInfo was;
+    bool existed = find_resource(key, &was);
     Datum v[6] = {PointerGetDatum(key), Int32GetDatum(capacity), PointerGetDatum(before), PointerGetDatum(after),
                   PG_ARGISNULL(4) ? (Datum)0 : PG_GETARG_DATUM(4), PG_ARGISNULL(5) ? (Datum)0 : PG_GETARG_DATUM(5)};
     char n[7] = "    ";
@@ -140,6 +144,10 @@ extern "C" Datum sg_upsert_resource(PG_FUNCTION_ARGS) {
 
     // The resource trigger (resource_guard) re-derives blocked ranges and
     // re-checks the bookings against the new settings.
+    // waitlist: more capacity or shorter buffers free room; offered now.
+    if (existed && (capacity > was.capacity || interval_micros(before, "buffer_before") < was.before_us ||
+                    interval_micros(after, "buffer_after") < was.after_us))
+        offer_freed(key, (Datum)0);
     SPI_finish();
     leave_api(&scope);
     PG_RETURN_DATUM(row);

@@ -19,6 +19,13 @@ void lock_resource(text* key, LOCKMODE mode) {
     (void)LockAcquire(&tag, mode, false, false);
 }
 
+bool try_lock_resource(text* key, LOCKMODE mode) {
+    uint32 h = hash_any((const unsigned char*)VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+    LOCKTAG tag;
+    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x736c6f74 /* "slot" */, h, 3);
+    return LockAcquire(&tag, mode, false, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
 namespace {
 
 Oid resource_oid(const char* name) { return slotguard_relation(name); }

@@ -129,6 +129,17 @@ bool only_younger_speculative(const Verdict* v, TransactionId me) {
     return v->n_xids > 0;
 }
 
+// With no_wait: whether a pending writer must be waited for until its
+// transaction ends (not only until a speculative insertion is decided).
+bool must_not_wait(const AdmitTarget* targets, int n, const Verdict* v) {
+    bool no_wait = false;
+    for (int i = 0; i < n; ++i) no_wait = no_wait || targets[i].no_wait;
+    if (!no_wait) return false;
+    for (int i = 0; i < v->n_xids; ++i)
+        if (v->tokens[i] == 0) return true;
+    return false;
+}
+
 void take_conflict(const Verdict* v, AdmitResult* result) {
     result->outcome = ADMIT_CONFLICT;
     result->conflict_target = v->target;
@@ -150,6 +161,10 @@ Precheck precheck(const AdmitTarget* targets, int n, Verdict* v, AdmitResult* re
         return PRE_REFUSED;
     }
     if (v->verdict == sg::Verdict::Uncertain) {
+        if (must_not_wait(targets, n, v)) {
+            take_conflict(v, result);
+            return PRE_REFUSED;
+        }
         wait_for_pending(v);
         return PRE_AGAIN;
     }
@@ -203,7 +218,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
                     step = STEP_CONFLICT;
                     break;
                 }
-                if (TransactionIdPrecedes(v.lowest_top_xid, me)) {
+                if (TransactionIdPrecedes(v.lowest_top_xid, me) || must_not_wait(targets, n, &v)) {
                     step = STEP_BACK_OUT;
                     break;
                 }
@@ -240,7 +255,7 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
             RollbackAndReleaseCurrentSubTransaction();
             MemoryContextSwitchTo(cxt);
             CurrentResourceOwner = owner;
-            if (step == STEP_CONFLICT) {
+            if (step == STEP_CONFLICT || must_not_wait(targets, n, &v)) {
                 take_conflict(&v, result);
                 return;
             }
@@ -322,7 +337,7 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
             result->outcome = ADMIT_OK;
             return;
         }
-        if (step == STEP_CONFLICT) {
+        if (step == STEP_CONFLICT || must_not_wait(t, 1, &v)) {
             take_conflict(&v, result);
             return;
         }

@@ -203,6 +203,12 @@ struct AdmitTarget {
     // alternatives are sought, so a conflict found before writing needs no
     // second scan to suggest them.
     Datum precheck_probe;
+    // Never wait for another transaction to end (only for a speculative
+    // insertion to be decided): a writer that already holds writes of its
+    // own in this call (a waitlist offer after a cancel) could deadlock
+    // with the one it waits for. Undecided rows count as taken: a row that
+    // depends on them is refused (ADMIT_CONFLICT, no ids).
+    bool no_wait;
 };
 // Writes the rows inside the current subtransaction: tids[i] is the new row
 // of targets[i]; *row is the result to return (copied into result_cxt).

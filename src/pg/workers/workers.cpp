@@ -32,12 +32,12 @@ void close_lookup(BookingLookup* lk) {
 }
 
 // Does this version of a booking hold its workers? Not when it is
-// cancelled or an expired hold.
+// cancelled or an expired hold (lapsed, or marked 'expired' by expire_holds).
 bool version_holds(BookingLookup* lk) {
     bool isnull;
     char* status = TextDatumGetCString(slot_getattr(lk->slot, lk->c_status, &isnull));
     Datum expires = slot_getattr(lk->slot, lk->c_expires, &isnull);
-    if (strcmp(status, "cancelled") == 0) return false;
+    if (strcmp(status, "cancelled") == 0 || strcmp(status, "expired") == 0) return false;
     return !(strcmp(status, "held") == 0 && !isnull &&
              DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp());
 }
@@ -168,6 +168,7 @@ int worker_targets(int64 booking_id, Datum during, const GuardedRels* rels, Admi
         t->seats = 1;
         t->capacity = 1;
         t->precheck_probe = (Datum)0;
+        t->no_wait = false;
         CHECK_FOR_INTERRUPTS();
     }
     return n;
