@@ -12,8 +12,8 @@
 -- only a role allowed to grant on slotguard's functions (the extension's
 -- owner, a superuser) can run it, and it is not granted to anyone.
 -- Which functions grant_access gives: slotguard.access_functions(admin),
--- defined with the confinement section below, once confine() and
--- unconfine() exist (the list is resolved when it is defined).
+-- defined in the last section, once every function it names exists (the
+-- list is resolved when it is defined).
 CREATE FUNCTION slotguard.grant_access(role regrole, admin boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -306,39 +306,6 @@ CREATE UNIQUE INDEX booking_tenant_idempotency_key_idx
     WHERE idempotency_key IS NOT NULL;
 DROP INDEX slotguard.booking_idempotency_key_idx;
 
-CREATE FUNCTION slotguard.access_functions(admin boolean)
-RETURNS regprocedure[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN admin THEN ARRAY[
-    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
-    'slotguard.protect(regclass, text, text, text, int, text)',
-    'slotguard.unprotect(regclass)',
-    'slotguard.confine(regrole, text[], text, text)',
-    'slotguard.unconfine(regrole)']::regprocedure[]
-ELSE ARRAY[
-    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.confirm_booking(bigint)',
-    'slotguard.cancel_booking(bigint)',
-    'slotguard.reschedule_booking(bigint, tstzrange)',
-    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
-    'slotguard.availability(text, tstzrange)',
-    'slotguard.assign_workers(bigint, text[], text, text)',
-    'slotguard.unassign_worker(bigint, text)',
-    'slotguard.worker_schedule(text, tstzrange)',
-    'slotguard.add_order(text, text, boolean, jsonb)',
-    'slotguard.set_order_ready(text)',
-    'slotguard.claim_order(text, text, interval)',
-    'slotguard.try_claim_order(text, text, interval)',
-    'slotguard.claim_next_order(text, text, interval)',
-    'slotguard.release_order(text, text)',
-    'slotguard.complete_order(text, text)',
-    'slotguard.tenant_of(text)',
-    'slotguard.shard_info()']::regprocedure[]
-END;
-COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
-    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
-REVOKE ALL ON FUNCTION slotguard.access_functions(boolean) FROM PUBLIC;
 
 -- grant_access(admin => true) also lets the role read slotguard.confinements
 -- (access section).
@@ -467,8 +434,171 @@ AS 'MODULE_PATHNAME', 'sg_leave_waitlist';
 COMMENT ON FUNCTION slotguard.leave_waitlist(bigint) IS
     'Leaves the waitlist: true if the entry was waiting (now left); false if it was already offered or left (decline an offer with cancel_booking).';
 
--- The application's and the administrator's lists of grant_access.
-CREATE OR REPLACE FUNCTION slotguard.access_functions(admin boolean)
+-- --- orders: a dependable work queue (API.md §14) ---
+-- Fencing tokens, lease renewal, retries with backoff and dead orders,
+-- priorities and not_before, batch claims (src/pg/orders/, docs/orders.md).
+--
+-- claim_token: every claim takes the next value of this sequence (or the
+-- order's last token + 1 if that is larger, should the sequence ever be set
+-- back), so a token is strictly greater than any token the order had, even
+-- one handed out by a claim that rolled back. No CACHE: a per-backend cache
+-- would hand out smaller values after larger ones.
+CREATE SEQUENCE slotguard.order_claim_token_seq NO CYCLE;
+COMMENT ON SEQUENCE slotguard.order_claim_token_seq IS
+    'Fencing tokens of order claims (orders.claim_token): strictly increasing, never reused.';
+SELECT pg_catalog.pg_extension_config_dump('slotguard.order_claim_token_seq', '');
+REVOKE ALL ON SEQUENCE slotguard.order_claim_token_seq FROM PUBLIC;
+
+-- priority: higher first. ready_at is when the order becomes claimable:
+-- greatest(now(), not_before) when it gets ready, now() + the backoff after
+-- fail_order; an order is claimable while ready_at <= now(). attempts counts
+-- fail_order calls; at max_attempts the order is 'dead'.
+ALTER TABLE slotguard.orders
+    ADD COLUMN claim_token bigint,
+    ADD COLUMN priority int NOT NULL DEFAULT 0,
+    ADD COLUMN not_before timestamptz,
+    ADD COLUMN attempts int NOT NULL DEFAULT 0,
+    ADD COLUMN max_attempts int NOT NULL DEFAULT 10,
+    ADD COLUMN last_error text;
+COMMENT ON COLUMN slotguard.orders.claim_token IS
+    'Fencing token of the current (or last) claim: strictly greater than every earlier token of the order.';
+COMMENT ON COLUMN slotguard.orders.priority IS 'Higher priorities are claimed first.';
+COMMENT ON COLUMN slotguard.orders.not_before IS 'Not claimable before this time (add_order, fail_order).';
+COMMENT ON COLUMN slotguard.orders.attempts IS 'fail_order calls so far.';
+COMMENT ON COLUMN slotguard.orders.max_attempts IS 'At this many failures the order is dead.';
+COMMENT ON COLUMN slotguard.orders.last_error IS 'The error of the last fail_order.';
+
+-- The rules of 1.1 plus: status 'dead' (no claimant, like ready), 0 <=
+-- attempts <= max_attempts, max_attempts >= 1, a positive claim_token.
+-- The 6-argument form of 1.1 keeps 1.1's rules for a 1.1 schema.
+CREATE FUNCTION slotguard.order_row_ok(
+    key text, status text, claimant text, claimed_at timestamptz,
+    lease_expires_at timestamptz, ready_at timestamptz, attempts int, max_attempts int, claim_token bigint)
+RETURNS boolean
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'sg_order_row_ok';
+COMMENT ON FUNCTION slotguard.order_row_ok(text, text, text, timestamptz, timestamptz, timestamptz, int, int, bigint) IS
+    'CHECK constraint orders_rules: the rules of 1.1, status dead, 0 <= attempts <= max_attempts, max_attempts >= 1, a positive claim_token. Raises 23514 naming the rule.';
+REVOKE ALL ON FUNCTION slotguard.order_row_ok(text, text, text, timestamptz, timestamptz, timestamptz, int, int, bigint)
+    FROM PUBLIC;
+ALTER TABLE slotguard.orders
+    DROP CONSTRAINT orders_rules,
+    ADD CONSTRAINT orders_rules CHECK (slotguard.order_row_ok(key, status, claimant, claimed_at, lease_expires_at,
+                                                              ready_at, attempts, max_attempts, claim_token));
+DROP FUNCTION slotguard.order_row_ok(text, text, text, timestamptz, timestamptz, timestamptz);
+
+-- The queue in claim order: highest priority, then oldest ready_at, then
+-- key. Replaces 1.0's (ready_at, key) indexes.
+CREATE INDEX orders_queue_idx ON slotguard.orders (priority DESC, ready_at, key) WHERE status = 'ready';
+CREATE INDEX orders_queue_kind_idx ON slotguard.orders (kind, priority DESC, ready_at, key) WHERE status = 'ready';
+DROP INDEX slotguard.orders_ready_idx;
+DROP INDEX slotguard.orders_ready_kind_idx;
+
+-- add_order, release_order and complete_order take new trailing arguments
+-- with defaults. Kept next to the old form, every call would be ambiguous,
+-- so the old form is dropped; each call of 1.1 means the same with the new
+-- one. The grants the old form had go to the new one (stashed in a setting
+-- of this transaction between the DROP and the CREATE).
+SELECT pg_catalog.set_config('slotguard_upgrade.acl_' || p.proname, coalesce(p.proacl::text, ''), true)
+FROM pg_catalog.pg_proc p
+WHERE p.oid IN ('slotguard.add_order(text, text, boolean, jsonb)'::pg_catalog.regprocedure,
+                'slotguard.release_order(text, text)'::pg_catalog.regprocedure,
+                'slotguard.complete_order(text, text)'::pg_catalog.regprocedure);
+DROP FUNCTION slotguard.add_order(text, text, boolean, jsonb);
+DROP FUNCTION slotguard.release_order(text, text);
+DROP FUNCTION slotguard.complete_order(text, text);
+
+CREATE FUNCTION slotguard.add_order(
+    key text, kind text DEFAULT NULL, ready boolean DEFAULT true, payload jsonb DEFAULT NULL,
+    priority int DEFAULT 0, not_before timestamptz DEFAULT NULL, max_attempts int DEFAULT 10)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_order';
+COMMENT ON FUNCTION slotguard.add_order(text, text, boolean, jsonb, int, timestamptz, int) IS
+    'Adds an order, ready at once or pending; claimable from greatest(now(), not_before), highest priority first; dead after max_attempts failures. A duplicate key fails with 23505.';
+
+CREATE FUNCTION slotguard.release_order(key text, claimant text, token bigint DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_release_order';
+COMMENT ON FUNCTION slotguard.release_order(text, text, bigint) IS
+    'claimed -> ready, keeping its place in the queue; only the claimant, while its lease runs, with the current claim_token if one is given; else 55P03.';
+
+CREATE FUNCTION slotguard.complete_order(key text, claimant text, token bigint DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_complete_order';
+COMMENT ON FUNCTION slotguard.complete_order(text, text, bigint) IS
+    'claimed -> done; only the claimant, while its lease runs, with the current claim_token if one is given; else 55P03. A retry of the same claim returns the done order.';
+
+DO $$
+DECLARE
+    f record;
+    acl text;
+    g record;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('add_order', 'slotguard.add_order(text, text, boolean, jsonb, int, timestamptz, int)'::pg_catalog.regprocedure),
+        ('release_order', 'slotguard.release_order(text, text, bigint)'::pg_catalog.regprocedure),
+        ('complete_order', 'slotguard.complete_order(text, text, bigint)'::pg_catalog.regprocedure)) AS v(name, fn)
+    LOOP
+        acl := pg_catalog.current_setting('slotguard_upgrade.acl_' || f.name, true);
+        CONTINUE WHEN acl IS NULL OR acl = '';  -- the default: PUBLIC may execute, as the new one
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f.fn);
+        FOR g IN SELECT a.grantee FROM pg_catalog.aclexplode(acl::pg_catalog.aclitem[]) a
+                 WHERE a.privilege_type = 'EXECUTE'
+                   AND a.grantee <> (SELECT p.proowner FROM pg_catalog.pg_proc p WHERE p.oid = f.fn)
+        LOOP
+            IF g.grantee = 0 THEN
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f.fn);
+            ELSE
+                EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f.fn,
+                                          (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid = g.grantee));
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION slotguard.renew_lease(key text, claimant text, lease interval, token bigint DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_renew_lease';
+COMMENT ON FUNCTION slotguard.renew_lease(text, text, interval, bigint) IS
+    'Heartbeat: the current claimant (with the current claim_token if given) sets its live lease to end at now() + lease; after expiry or takeover 55P03.';
+
+CREATE FUNCTION slotguard.fail_order(key text, claimant text, error text, retry_in interval DEFAULT NULL,
+                                     token bigint DEFAULT NULL)
+RETURNS slotguard.orders
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_fail_order';
+COMMENT ON FUNCTION slotguard.fail_order(text, text, text, interval, bigint) IS
+    'The claimant gives up one attempt: attempts + 1, last_error; ready again at now() + retry_in (default 10 s x 2^(attempts-1), at most 1 h), or dead at max_attempts. Same fence as complete_order (55P03).';
+
+CREATE FUNCTION slotguard.claim_next_orders(claimant text, kind text DEFAULT NULL, lease interval DEFAULT NULL,
+                                            max int DEFAULT 10)
+RETURNS SETOF slotguard.orders
+LANGUAGE c VOLATILE ROWS 10 SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_claim_next_orders';
+COMMENT ON FUNCTION slotguard.claim_next_orders(text, text, interval, int) IS
+    'Up to max (1..1000) claims at once, in claim_next_order''s order, never waiting on rows other sessions hold.';
+
+-- ===========================================================================
+-- New sections go ABOVE this one: it must stay the last part of the script.
+-- --- grants of the functions new in 1.2 (keep last) ---
+-- An update keeps the grants that existed (API.md §8 (1.2)). A function
+-- created above has the default ACL (PUBLIC may execute): right for a
+-- database whose DBA never changed slotguard's grants, wrong for one whose
+-- DBA revoked them from PUBLIC in 1.1. So every application function new
+-- here takes book_slot's grants, every administrator function
+-- upsert_resource's, when those differ from the default; a fresh install
+-- then revokes everything from PUBLIC (control/fresh_install.sql).
+-- slotguard.access_functions(admin): the functions grant_access gives.
+-- Defined here, after every section: its list is resolved when it is
+-- defined, so every function it names must exist by then (and a function a
+-- section drops and recreates, as the orders section does, must not be
+-- pinned by it before).
+CREATE FUNCTION slotguard.access_functions(admin boolean)
 RETURNS regprocedure[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN admin THEN ARRAY[
@@ -489,29 +619,25 @@ ELSE ARRAY[
     'slotguard.assign_workers(bigint, text[], text, text)',
     'slotguard.unassign_worker(bigint, text)',
     'slotguard.worker_schedule(text, tstzrange)',
-    'slotguard.add_order(text, text, boolean, jsonb)',
+    'slotguard.add_order(text, text, boolean, jsonb, int, timestamptz, int)',
     'slotguard.set_order_ready(text)',
     'slotguard.claim_order(text, text, interval)',
     'slotguard.try_claim_order(text, text, interval)',
     'slotguard.claim_next_order(text, text, interval)',
-    'slotguard.release_order(text, text)',
-    'slotguard.complete_order(text, text)',
+    'slotguard.release_order(text, text, bigint)',
+    'slotguard.complete_order(text, text, bigint)',
+    'slotguard.renew_lease(text, text, interval, bigint)',
+    'slotguard.fail_order(text, text, text, interval, bigint)',
+    'slotguard.claim_next_orders(text, text, interval, int)',
     'slotguard.tenant_of(text)',
     'slotguard.shard_info()',
     'slotguard.join_waitlist(text, tstzrange, int, text, interval, jsonb)',
     'slotguard.leave_waitlist(bigint)']::regprocedure[]
 END;
+COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
+    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
+REVOKE ALL ON FUNCTION slotguard.access_functions(boolean) FROM PUBLIC;
 
--- ===========================================================================
--- New sections go ABOVE this one: it must stay the last part of the script.
--- --- grants of the functions new in 1.2 (keep last) ---
--- An update keeps the grants that existed (API.md §8 (1.2)). A function
--- created above has the default ACL (PUBLIC may execute): right for a
--- database whose DBA never changed slotguard's grants, wrong for one whose
--- DBA revoked them from PUBLIC in 1.1. So every application function new
--- here takes book_slot's grants, every administrator function
--- upsert_resource's, when those differ from the default; a fresh install
--- then revokes everything from PUBLIC (control/fresh_install.sql).
 DO $$
 DECLARE
     f regprocedure;

@@ -51,8 +51,8 @@ SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT key FROM slotguard.orders WHERE status = 'claimed' AND lease_expires_at <= now() + interval '1 hour';
 SELECT key FROM slotguard.orders WHERE status = 'claimed' AND lease_expires_at <= now() + interval '1 hour';
-EXPLAIN (COSTS OFF) SELECT key FROM slotguard.orders WHERE status = 'ready' ORDER BY ready_at, key;
-SELECT key FROM slotguard.orders WHERE status = 'ready' ORDER BY ready_at, key;
+EXPLAIN (COSTS OFF) SELECT key FROM slotguard.orders WHERE status = 'ready' ORDER BY priority DESC, ready_at, key;
+SELECT key FROM slotguard.orders WHERE status = 'ready' ORDER BY priority DESC, ready_at, key;
 SELECT key FROM slotguard.orders WHERE key = 'od:1';
 RESET enable_seqscan;
 RESET enable_bitmapscan;
@@ -199,7 +199,7 @@ ROLLBACK;
 
 -- Without the ready index the call still works (through SQL).
 BEGIN;
-DROP INDEX slotguard.orders_ready_idx;
+DROP INDEX slotguard.orders_queue_idx;
 SELECT key FROM slotguard.claim_next_order('driver-h');
 ROLLBACK;
 

@@ -79,8 +79,10 @@ DECLARE
     'assign_workers(%b, %a, %t, %t)', 'unassign_worker(%b, %t)', 'worker_schedule(%t, %r)',
     'add_order(%t, %t, %o, %j)', 'set_order_ready(%t)', 'claim_order(%t, %t, %iv)',
     'claim_next_order(%t, %t, %iv)', 'release_order(%t, %t)', 'complete_order(%t, %t)',
+    'add_order(%t, %t, %o, %j, %i, %ts, %i)', 'release_order(%t, %t, %b)', 'complete_order(%t, %t, %b)',
+    'renew_lease(%t, %t, %iv, %b)', 'fail_order(%t, %t, %t, %iv, %b)', 'claim_next_orders(%t, %t, %iv, %i)',
     'try_claim_order(%t, %t, %iv)', 'configure_shard(%i, %i)', 'tenant_of(%t)', 'shard_info()',
-    'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts)',
+    'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts, %i, %i, %b)',
     'grant_access(%g, %o)', 'revoke_access(%g)', 'access_functions(%o)',
     'expire_holds(%i)', 'join_waitlist(%t, %r, %i, %t, %iv, %j)', 'leave_waitlist(%b)'];
   c text; q text; st text; msg text;

@@ -376,6 +376,219 @@ SQL
     ((busy > 1)) || fail "$level: only $busy session(s) got work"
 done
 
+# --- part 4: a work queue with fencing tokens (API.md §14) -------------------
+# QUEUE_DRAINERS sessions (default 32) work QUEUE_ORDERS orders (default
+# 1500, three priorities, max_attempts 3) for QUEUE_SECONDS (default 15),
+# under 8 claimant names (four processes share each name: restarted
+# workers, pods with one name). Each loop claims (claim_next_order, or a
+# claim_next_orders batch) with a random lease of 0.2-0.8 s in one
+# transaction, sleeps a random 0-0.6 s (so leases run out, and others take
+# the order over), then in a second transaction completes, renews and
+# completes, fails (retry_in 0-0.3 s) or releases it, always with its token,
+# or abandons it and later comes back with the stale token. Every claim,
+# renewal and end is logged in the transaction that made it. Then one
+# session sweeps up what is left. Passes only if:
+#   every order is done, dead or ready;
+#   every done order was completed exactly once, with its last claim's token;
+#   no claim was made while the previous claim of the order was live (its
+#   lease, as renewed, not yet run out at the new claim's now(), and no
+#   release/fail logged for it), and no token repeats within an order;
+#   attempts = the failures logged <= max_attempts, dead exactly at max;
+#   every call with a stale token was refused (55P03); no other error.
+# STRESS_ORDERS_NO_TOKENS=1 passes no tokens (the claimant name alone
+# fences, as in 1.1): the stale calls of a reused name then go through and
+# the test fails.
+QUEUE_DRAINERS=${QUEUE_DRAINERS:-32}
+QUEUE_ORDERS=${QUEUE_ORDERS:-1500}
+QUEUE_SECONDS=${QUEUE_SECONDS:-15}
+USE_TOKENS=$([[ ${STRESS_ORDERS_NO_TOKENS:-0} == 1 ]] && echo false || echo true)
+echo
+echo "== work queue: $QUEUE_DRAINERS sessions under 8 names, $QUEUE_ORDERS orders, ${QUEUE_SECONDS}s (tokens: $USE_TOKENS)"
+cluster_psql -o /dev/null <<SQL
+SET client_min_messages = warning;
+DELETE FROM slotguard.orders;
+CREATE TABLE q_claims (key text, token bigint, claimant text, claimed_at timestamptz, lease_until timestamptz);
+CREATE TABLE q_ends (key text, token bigint, what text);
+CREATE TABLE q_stale (what text, outcome text);
+CREATE TABLE q_fenced (what text, state text);
+CREATE TABLE q_errors (who text, state text, msg text);
+SELECT count(slotguard.add_order('q-' || lpad(g::text, 5, '0'), priority => g % 3, max_attempts => 3))
+FROM generate_series(1, $QUEUE_ORDERS) g;
+
+-- One action on a claim; true if it went through, false if fenced (55P03).
+CREATE FUNCTION q_act(me text, o slotguard.orders, what text, tok bigint) RETURNS boolean LANGUAGE plpgsql AS \$\$
+DECLARE
+    r slotguard.orders;
+BEGIN
+    IF what = 'complete' THEN
+        r := slotguard.complete_order(o.key, me, tok);
+        INSERT INTO q_ends VALUES (o.key, o.claim_token, 'complete');
+    ELSIF what = 'renew' THEN
+        r := slotguard.renew_lease(o.key, me, '1 second', tok);
+        UPDATE q_claims SET lease_until = r.lease_expires_at WHERE key = o.key AND token = o.claim_token;
+        r := slotguard.complete_order(o.key, me, tok);
+        INSERT INTO q_ends VALUES (o.key, o.claim_token, 'complete');
+    ELSIF what = 'fail' THEN
+        r := slotguard.fail_order(o.key, me, 'failed', (random() * 0.3) * interval '1 second', tok);
+        INSERT INTO q_ends VALUES (o.key, o.claim_token, 'fail');
+    ELSE
+        r := slotguard.release_order(o.key, me, tok);
+        INSERT INTO q_ends VALUES (o.key, o.claim_token, 'release');
+    END IF;
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    INSERT INTO q_fenced VALUES (what, SQLSTATE);
+    RETURN false;
+END
+\$\$;
+
+CREATE PROCEDURE q_drain(me text, seconds float8, use_tokens boolean) LANGUAGE plpgsql AS \$\$
+DECLARE
+    deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
+    o slotguard.orders;
+    held slotguard.orders[];
+    stale slotguard.orders;
+    what text;
+    r float8;
+BEGIN
+    WHILE clock_timestamp() < deadline LOOP
+        held := '{}';
+        BEGIN
+            IF random() < 0.2 THEN
+                SELECT coalesce(array_agg(b), '{}') INTO held
+                FROM slotguard.claim_next_orders(me, lease => (0.2 + random() * 0.6) * interval '1 second',
+                                                 max => 1 + (random() * 3)::int) b;
+            ELSE
+                o := slotguard.claim_next_order(me, lease => (0.2 + random() * 0.6) * interval '1 second');
+                IF o.key IS NOT NULL THEN held := ARRAY[o]; END IF;
+            END IF;
+            INSERT INTO q_claims SELECT h.key, h.claim_token, me, h.claimed_at, h.lease_expires_at FROM unnest(held) h;
+        EXCEPTION WHEN OTHERS THEN
+            INSERT INTO q_errors VALUES (me, SQLSTATE, 'claim: ' || SQLERRM);
+            held := '{}';
+        END;
+        COMMIT;
+        -- Each sleep is followed by a COMMIT, so that the next call runs in
+        -- a transaction that began after it: now() (the time leases are
+        -- judged by) is then the time of the call.
+        IF cardinality(held) = 0 THEN
+            PERFORM pg_sleep(0.05);
+            COMMIT;
+            CONTINUE;
+        END IF;
+        PERFORM pg_sleep(random() * 0.6);
+        COMMIT;
+        FOREACH o IN ARRAY held LOOP
+            r := random();
+            what := CASE WHEN r < 0.35 THEN 'complete' WHEN r < 0.5 THEN 'renew' WHEN r < 0.68 THEN 'fail'
+                         WHEN r < 0.8 THEN 'release' ELSE 'abandon' END;
+            IF what = 'abandon' THEN
+                stale := o;
+                CONTINUE;
+            END IF;
+            BEGIN
+                PERFORM q_act(me, o, what, CASE WHEN use_tokens THEN o.claim_token END);
+            EXCEPTION WHEN OTHERS THEN
+                INSERT INTO q_errors VALUES (me, SQLSTATE, what || ': ' || SQLERRM);
+            END;
+            COMMIT;
+        END LOOP;
+        -- Back from the dead: an abandoned claim whose lease has run out,
+        -- with its (now stale) token.
+        IF stale.key IS NOT NULL AND clock_timestamp() > stale.lease_expires_at THEN
+            COMMIT;
+            what := (ARRAY['complete', 'renew', 'fail', 'release'])[1 + (random() * 3)::int];
+            BEGIN
+                IF q_act(me, stale, what, CASE WHEN use_tokens THEN stale.claim_token END) THEN
+                    INSERT INTO q_stale VALUES (what, 'went through');
+                ELSE
+                    INSERT INTO q_stale VALUES (what, 'refused');
+                END IF;
+            EXCEPTION WHEN OTHERS THEN
+                INSERT INTO q_errors VALUES (me, SQLSTATE, 'stale ' || what || ': ' || SQLERRM);
+            END;
+            COMMIT;
+            stale := NULL;
+        END IF;
+    END LOOP;
+END
+\$\$;
+SQL
+pids=()
+for s in $(seq 1 "$QUEUE_DRAINERS"); do
+    $PSQL -v ON_ERROR_STOP=1 -c "CALL q_drain('w$((s % 8))', $QUEUE_SECONDS, $USE_TOKENS)" \
+        >"$WORK/queue-$s.out" 2>"$WORK/queue-$s.err" &
+    pids+=($!)
+done
+psql_failed=0
+for p in "${pids[@]}"; do wait "$p" || psql_failed=$((psql_failed + 1)); done
+# Every lease has run out (at most 1 s): the sweeper finishes what is claimable.
+sleep 1.2
+cluster_psql -o /dev/null <<'SQL'
+DO $$
+DECLARE
+    o slotguard.orders;
+BEGIN
+    LOOP
+        o := slotguard.claim_next_order('sweeper', lease => '1 hour');
+        EXIT WHEN o.key IS NULL;
+        INSERT INTO q_claims VALUES (o.key, o.claim_token, 'sweeper', o.claimed_at, o.lease_expires_at);
+        PERFORM slotguard.complete_order(o.key, 'sweeper', o.claim_token);
+        INSERT INTO q_ends VALUES (o.key, o.claim_token, 'complete');
+    END LOOP;
+END
+$$;
+SQL
+read -r claims done_ dead ready other completes fails stale_refused stale_through fenced errors < <(cluster_psql -At -F ' ' -c "
+    SELECT (SELECT count(*) FROM q_claims),
+           (SELECT count(*) FROM slotguard.orders WHERE status = 'done'),
+           (SELECT count(*) FROM slotguard.orders WHERE status = 'dead'),
+           (SELECT count(*) FROM slotguard.orders WHERE status = 'ready'),
+           (SELECT count(*) FROM slotguard.orders WHERE status NOT IN ('done', 'dead', 'ready')),
+           (SELECT count(*) FROM q_ends WHERE what = 'complete'),
+           (SELECT count(*) FROM q_ends WHERE what = 'fail'),
+           (SELECT count(*) FROM q_stale WHERE outcome = 'refused'),
+           (SELECT count(*) FROM q_stale WHERE outcome <> 'refused'),
+           (SELECT count(*) FROM q_fenced),
+           (SELECT count(*) FROM q_errors)")
+printf '  %d claims; done %d, dead %d, ready %d, other %d; %d completes, %d failures;\n' \
+    "$claims" "$done_" "$dead" "$ready" "$other" "$completes" "$fails"
+printf '  stale calls refused %d, went through %d; fenced while working %d; errors %d\n' \
+    "$stale_refused" "$stale_through" "$fenced" "$errors"
+bad_complete=$(cluster_psql -At -c "
+    SELECT count(*) FROM slotguard.orders o
+    WHERE (o.status = 'done') <> (SELECT count(*) = 1 FROM q_ends e WHERE e.key = o.key AND e.what = 'complete'
+                                   AND e.token = o.claim_token)
+       OR (SELECT count(*) FROM q_ends e WHERE e.key = o.key AND e.what = 'complete') > 1")
+overlap=$(cluster_psql -At -c "
+    WITH c AS (SELECT q.*, lead(token) OVER w AS next_token, lead(claimed_at) OVER w AS next_at
+               FROM q_claims q WINDOW w AS (PARTITION BY key ORDER BY token))
+    SELECT count(*) FROM c
+    WHERE next_token IS NOT NULL AND next_at < lease_until
+      AND NOT EXISTS (SELECT 1 FROM q_ends e WHERE e.key = c.key AND e.token = c.token
+                      AND e.what IN ('fail', 'release'))")
+dup_tokens=$(cluster_psql -At -c "SELECT count(*) - count(DISTINCT (key, token)) FROM q_claims")
+bad_attempts=$(cluster_psql -At -c "
+    SELECT count(*) FROM slotguard.orders o
+    WHERE o.attempts > o.max_attempts OR (o.status = 'dead') <> (o.attempts = o.max_attempts)
+       OR o.attempts <> (SELECT count(*) FROM q_ends e WHERE e.key = o.key AND e.what = 'fail')")
+printf '  done orders not completed exactly once with their token %d; overlapping claims %d; repeated tokens %d; attempts wrong %d\n' \
+    "$bad_complete" "$overlap" "$dup_tokens" "$bad_attempts"
+((other == 0)) || fail "work queue: $other orders are neither done, dead nor ready"
+((done_ + dead + ready == QUEUE_ORDERS)) || fail "work queue: $((done_ + dead + ready)) orders, not $QUEUE_ORDERS"
+((bad_complete == 0)) || fail "work queue: $bad_complete orders completed other than once with their current token"
+((overlap == 0)) || fail "work queue: $overlap claims began while the previous claim of the order was live"
+((dup_tokens == 0)) || fail "work queue: $dup_tokens claims repeated a token of their order"
+((bad_attempts == 0)) || fail "work queue: $bad_attempts orders with attempts above max, dead off max, or not the failures logged"
+((stale_through == 0)) || fail "work queue: $stale_through calls with a stale token went through"
+((stale_refused > 0)) || fail "work queue: no stale call was tried"
+((errors == 0)) || {
+    fail "work queue: $errors calls failed"
+    cluster_psql -At -c "SELECT state, msg FROM q_errors LIMIT 5" | sed 's/^/    | /'
+}
+((psql_failed == 0)) || fail "work queue: $psql_failed sessions failed"
+((fails > 0 && dead > 0 && fenced > 0)) || fail "work queue: no failures ($fails), dead orders ($dead) or fenced calls ($fenced)"
+
 # A backend that crashed makes the postmaster log "terminated by signal".
 if grep -qE 'terminated by signal|PANIC|TRAP:' "$CLUSTER_LOG"; then
     fail "the server log shows a crashed backend:"

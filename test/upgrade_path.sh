@@ -62,10 +62,15 @@ fresh_public=$(cluster_psql -d fresh -At -c "SELECT count(*) FROM pg_proc WHERE 
 cluster_psql -c "CREATE DATABASE from11"
 cluster_psql -d from11 -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard VERSION '1.1' CASCADE" \
     -c "CREATE ROLE upgrade_app" -c "REVOKE EXECUTE ON FUNCTION slotguard.cancel_booking(bigint) FROM PUBLIC" \
-    -c "GRANT EXECUTE ON FUNCTION slotguard.cancel_booking(bigint) TO upgrade_app" -c "ALTER EXTENSION slotguard UPDATE"
+    -c "GRANT EXECUTE ON FUNCTION slotguard.cancel_booking(bigint) TO upgrade_app" \
+    -c "REVOKE EXECUTE ON FUNCTION slotguard.complete_order(text, text) FROM PUBLIC" \
+    -c "GRANT EXECUTE ON FUNCTION slotguard.complete_order(text, text) TO upgrade_app" -c "ALTER EXTENSION slotguard UPDATE"
 grants=$(cluster_psql -d from11 -At -c "SELECT has_function_privilege('upgrade_app', 'slotguard.cancel_booking(bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.cancel_booking(bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)', 'EXECUTE')")
+# complete_order is recreated with a token argument (API.md §14): its grants go with it.
+recreated=$(cluster_psql -d from11 -At -c "SELECT has_function_privilege('upgrade_app', 'slotguard.complete_order(text, text, bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.complete_order(text, text, bigint)', 'EXECUTE'), has_function_privilege('public', 'slotguard.add_order(text, text, boolean, jsonb, int, timestamptz, int)', 'EXECUTE')")
 cluster_psql -d from11 -c "DROP EXTENSION slotguard" -c "DROP ROLE upgrade_app"
 [[ $grants == 't|f|t' ]] || fail "1.1 -> $current changed the grants an installation had ($grants, want t|f|t)"
+[[ $recreated == 't|f|t' ]] || fail "1.1 -> $current: add_order/complete_order recreated with new arguments lost their grants ($recreated, want t|f|t)"
 echo "upgrade_path: an update keeps the grants it finds; a fresh install grants PUBLIC nothing"
 
 # A function new in 1.2 takes its peer's grants: where the DBA had revoked
@@ -89,6 +94,9 @@ SELECT string_agg(f::text || CASE WHEN admin THEN ' (admin)' ELSE ' (application
 FROM (SELECT f, false AS admin FROM unnest(slotguard.access_functions(false)) f
       UNION ALL SELECT f, true FROM unnest(slotguard.access_functions(true)) f) n
 WHERE f::text NOT IN (SELECT f FROM public.functions_11)
+  -- add_order, release_order, complete_order: 1.1's functions recreated with
+  -- new trailing arguments (API.md §14) keep the grants they had instead.
+  AND split_part(f::text, '(', 1) NOT IN (SELECT split_part(f, '(', 1) FROM public.functions_11)
   AND f NOT IN ('slotguard.confine(regrole, text[], text, text)'::regprocedure, 'slotguard.unconfine(regrole)'::regprocedure)
   AND NOT has_function_privilege(CASE WHEN admin THEN 'upgrade_admin2' ELSE 'upgrade_app2' END, f, 'EXECUTE')
 SQL

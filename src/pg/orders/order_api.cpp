@@ -1,6 +1,11 @@
 // SQL entry points of contract §4, first-come order claims: add_order,
 // set_order_ready, claim_order, claim_next_order, release_order,
-// complete_order.
+// complete_order; and of §14 (1.2), orders as a work queue: fencing
+// tokens, renew_lease, fail_order, priorities, claim_next_orders.
+//
+// Every function serves the 1.0/1.1 schema (no queue columns: the ORDER_*
+// plans, 1.1's behaviour) and the 1.2 schema (ORDER_Q_*), told apart by
+// whether slotguard.orders has the column claim_token (queue_schema).
 //
 // Every state change is one atomic UPDATE ... WHERE <state it may change
 // from> ... RETURNING, the seed's fix (seeds/004: two drivers take one
@@ -16,6 +21,11 @@
 #include "orders/order_plans.hpp"
 
 extern "C" {
+#include "catalog/pg_collation.h"
+#include "utils/varlena.h"
+}
+
+extern "C" {
 PG_FUNCTION_INFO_V1(sg_add_order);
 PG_FUNCTION_INFO_V1(sg_set_order_ready);
 PG_FUNCTION_INFO_V1(sg_claim_order);
@@ -23,6 +33,9 @@ PG_FUNCTION_INFO_V1(sg_try_claim_order);
 PG_FUNCTION_INFO_V1(sg_claim_next_order);
 PG_FUNCTION_INFO_V1(sg_release_order);
 PG_FUNCTION_INFO_V1(sg_complete_order);
+PG_FUNCTION_INFO_V1(sg_renew_lease);
+PG_FUNCTION_INFO_V1(sg_fail_order);
+PG_FUNCTION_INFO_V1(sg_claim_next_orders);
 }
 
 namespace sgpg {
@@ -40,6 +53,18 @@ const int max_attempts = 100;
 const int max_skipped_expired = 64;
 
 text* key_arg(FunctionCallInfo fcinfo) { return key_text_arg(fcinfo, 0, "key"); }
+
+// The 1.2 schema: slotguard.orders has the queue columns (API.md §14).
+bool queue_schema() {
+    return get_attnum(slotguard_relation("orders"), "claim_token") != InvalidAttrNumber;
+}
+
+// The optional fencing token: absent on a 1.1 signature, NULL = not checked.
+bool token_arg(FunctionCallInfo fcinfo, int argno, int64* token) {
+    if (PG_NARGS() <= argno || PG_ARGISNULL(argno)) return false;
+    *token = PG_GETARG_INT64(argno);
+    return true;
+}
 
 // NULL (no filter) or a non-blank kind.
 text* kind_arg(FunctionCallInfo fcinfo, int argno) {
@@ -77,12 +102,16 @@ struct OrderState {
     text* claimant;      // NULL when none
     bool lease_expired;  // false when there is no lease
     Datum row;           // in the caller's memory context
+    bool has_token;      // 1.2: the order has a claim_token
+    int64 token;
+    bool not_due;        // 1.2: ready, but ready_at is still ahead (not_before, a retry's backoff)
 };
 
 OrderState read_order(text* key) {
-    OrderState s = {false, NULL, NULL, false, (Datum)0};
+    OrderState s = {false, NULL, NULL, false, (Datum)0, false, 0, false};
+    bool queue = queue_schema();
     Datum v[1] = {PointerGetDatum(key)};
-    if (SPI_execute_plan(order_plan(ORDER_READ), v, NULL, false, 1) != SPI_OK_SELECT)
+    if (SPI_execute_plan(order_plan(queue ? ORDER_Q_READ : ORDER_READ), v, NULL, false, 1) != SPI_OK_SELECT)
         elog(ERROR, "slotguard: order lookup failed");
     if (SPI_processed == 0) return s;
     HeapTuple t = SPI_tuptable->vals[0];
@@ -95,12 +124,26 @@ OrderState read_order(text* key) {
     Datum e = SPI_getbinval(t, d, 3, &isnull);
     s.lease_expired = !isnull && DatumGetBool(e);
     s.row = SPI_datumTransfer(SPI_getbinval(t, d, 4, &isnull), false, -1);
+    if (queue) {
+        Datum tok = SPI_getbinval(t, d, 5, &isnull);
+        s.has_token = !isnull;
+        if (!isnull) s.token = DatumGetInt64(tok);
+        Datum nd = SPI_getbinval(t, d, 6, &isnull);
+        s.not_due = !isnull && DatumGetBool(nd);
+    }
     return s;
 }
 
 bool is(const OrderState& s, const char* status) { return strcmp(s.status, status) == 0; }
 
-bool claimable(const OrderState& s) { return is(s, "ready") || (is(s, "claimed") && s.lease_expired); }
+bool claimable(const OrderState& s) {
+    return (is(s, "ready") && !s.not_due) || (is(s, "claimed") && s.lease_expired);
+}
+
+// Whether a token the caller gave is the order's current one.
+bool token_current(const OrderState& s, bool has_token, int64 token) {
+    return !has_token || (s.has_token && s.token == token);
+}
 
 bool held_by(const OrderState& s, text* claimant) {
     return is(s, "claimed") && s.claimant != NULL && same_text(s.claimant, claimant);
@@ -116,7 +159,9 @@ bool held_by(const OrderState& s, text* claimant) {
     const char* why = is(s, "pending")     ? "is not ready yet"
                       : is(s, "done")      ? "is already done"
                       : is(s, "cancelled") ? "is cancelled"
+                      : is(s, "dead")      ? "is dead (it failed max_attempts times)"
                       : is(s, "claimed")   ? "is claimed"
+                      : s.not_due          ? "is not claimable yet (ready_at is ahead: not_before or a retry's backoff)"
                                            : "is ready";
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("order \"%s\" %s", text_to_cstring(key), why)));
@@ -130,6 +175,22 @@ bool held_by(const OrderState& s, text* claimant) {
     pg_unreachable();
 }
 
+// THE place where a stale fencing token is refused (API.md §14): every
+// complete_order, release_order, fail_order and renew_lease whose token is
+// not the order's current claim_token ends here, whatever else is wrong
+// with the call. A change feed's "fenced" event or a stats counter hooks in
+// here, and only here.
+[[noreturn]] void raise_stale_token(text* key, text* claimant, int64 token, const OrderState& s) {
+    ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+                    errmsg("claim token %lld of \"%s\" on order \"%s\" is stale", (long long)token,
+                           text_to_cstring(claimant), text_to_cstring(key)),
+                    is(s, "claimed") && s.has_token && s.token != token
+                        ? errdetail("The order was claimed again since (a newer token).")
+                        : errdetail("The claim with that token has ended."),
+                    errhint("The order may be held by another claim now; claim it again to go on.")));
+    pg_unreachable();
+}
+
 // 55P03 for release/complete by someone who does not hold a live claim.
 [[noreturn]] void raise_not_claimant(text* key, text* claimant, const OrderState& s) {
     if (held_by(s, claimant) && s.lease_expired)
@@ -139,7 +200,7 @@ bool held_by(const OrderState& s, text* claimant) {
                         errhint("The order may be claimed by someone else now; claim it again to go on.")));
     ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                     errmsg("order \"%s\" is not claimed by \"%s\"", text_to_cstring(key), text_to_cstring(claimant)),
-                    errhint("Only the current claimant can release or complete an order.")));
+                    errhint("Only the current claimant can release, complete, fail or renew an order.")));
     pg_unreachable();
 }
 
@@ -148,27 +209,91 @@ void require_visible(const Confinement* conf, text* key) {
     if (!tenant_allowed(conf, key)) raise_not_found(key);
 }
 
-// release_order and complete_order: the same fence, different outcomes.
-Datum finish_claim(FunctionCallInfo fcinfo, OrderPlanId write, bool completing, const Confinement* conf) {
+// What a claimant does with its claim; all four share the fence: the
+// caller's live claim, with the current token if it gives one.
+enum FinishOp { FINISH_RELEASE, FINISH_COMPLETE, FINISH_RENEW, FINISH_FAIL };
+
+// release_order, complete_order, renew_lease, fail_order.
+Datum finish_claim(FunctionCallInfo fcinfo, FinishOp op, const Confinement* conf) {
     text* key = key_arg(fcinfo);
     text* claimant = key_text_arg(fcinfo, 1, "claimant");
     require_visible(conf, key);
-    Datum v[2] = {PointerGetDatum(key), PointerGetDatum(claimant)};
+    bool queue = queue_schema();
+    bool completing = op == FINISH_COMPLETE;
+    int64 token = 0;
+    bool has_token = false;
+    Datum v[5] = {PointerGetDatum(key), PointerGetDatum(claimant), (Datum)0, (Datum)0, (Datum)0};
+    char nulls[6] = "     ";
+    OrderPlanId write;
+    switch (op) {
+    case FINISH_RELEASE:
+    case FINISH_COMPLETE:
+        has_token = token_arg(fcinfo, 2, &token);
+        write = queue ? (completing ? ORDER_Q_COMPLETE : ORDER_Q_RELEASE) : (completing ? ORDER_COMPLETE : ORDER_RELEASE);
+        v[2] = Int64GetDatum(token);
+        if (!has_token) nulls[2] = 'n';
+        break;
+    case FINISH_RENEW: {
+        require_arg(fcinfo, 2, "lease");
+        TimestampTz expires = 0;
+        lease_arg(fcinfo, 2, &expires);
+        has_token = token_arg(fcinfo, 3, &token);
+        write = ORDER_Q_RENEW;
+        v[2] = TimestampTzGetDatum(expires);
+        v[3] = Int64GetDatum(token);
+        if (!has_token) nulls[3] = 'n';
+        break;
+    }
+    case FINISH_FAIL:
+    default: {
+        require_arg(fcinfo, 2, "error");
+        text* error = PG_GETARG_TEXT_PP(2);
+        if ((int64)VARSIZE_ANY_EXHDR(error) > (int64)max_metadata_bytes)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("error is %zu bytes, more than slotguard.max_metadata_bytes (%d)",
+                                   (size_t)VARSIZE_ANY_EXHDR(error), max_metadata_bytes)));
+        TimestampTz retry_at = 0;
+        bool has_retry = false;
+        if (!PG_ARGISNULL(3)) {
+            int64 us = interval_micros(PG_GETARG_INTERVAL_P(3), "retry_in");
+            if (us < 0)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("retry_in must not be negative")));
+            if (pg_add_s64_overflow(GetCurrentTransactionStartTimestamp(), us, &retry_at) ||
+                !IS_VALID_TIMESTAMP(retry_at))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("retry_in is too long")));
+            has_retry = true;
+        }
+        has_token = token_arg(fcinfo, 4, &token);
+        write = ORDER_Q_FAIL;
+        v[2] = PointerGetDatum(error);
+        v[3] = TimestampTzGetDatum(retry_at);
+        v[4] = Int64GetDatum(token);
+        if (!has_retry) nulls[3] = 'n';
+        if (!has_token) nulls[4] = 'n';
+        break;
+    }
+    }
     Datum row = (Datum)0;
-    if (direct_finish_key(key, claimant, completing, &row) == KEYED_DONE) return row;
+    if ((op == FINISH_RELEASE || op == FINISH_COMPLETE) &&
+        direct_finish_key(key, claimant, completing, has_token, token, &row) == KEYED_DONE)
+        return row;
     SPI_connect();
     for (int attempt = 1;; ++attempt) {
-        if (write_order(write, v, NULL, &row)) break;
+        if (write_order(write, v, nulls, &row)) break;
         OrderState s = read_order(key);
         if (!s.found) raise_not_found(key);
         if (s.claimant != NULL && same_text(s.claimant, claimant) && is(s, "done")) {
-            // A retried complete returns the order it completed.
-            if (completing) {
+            // A retried complete returns the order it completed (the same
+            // claim: its token, if one is given).
+            if (completing && token_current(s, has_token, token)) {
                 row = s.row;
                 break;
             }
-            raise_wrong_state(key, s);
+            if (!has_token) raise_wrong_state(key, s);
         }
+        // A token is current only while its claim is.
+        if (has_token && !(is(s, "claimed") && token_current(s, has_token, token)))
+            raise_stale_token(key, claimant, token, s);
         if (held_by(s, claimant) && !s.lease_expired && attempt < max_attempts) {
             CHECK_FOR_INTERRUPTS();
             continue;  // it became ours after the write's snapshot
@@ -190,14 +315,35 @@ static Datum add_order(FunctionCallInfo fcinfo, const Confinement* conf) {
     text* kind = kind_arg(fcinfo, 1);
     require_arg(fcinfo, 2, "ready");
     if (!PG_ARGISNULL(3)) check_metadata_size(PG_GETARG_DATUM(3), "payload");
-    Datum v[4] = {PointerGetDatum(key), PointerGetDatum(kind), PG_GETARG_DATUM(2),
-                  PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
-    char nulls[5] = "    ";
+    bool queue = queue_schema();
+    // 1.2's trailing arguments (a 1.1 signature has none: their defaults).
+    int32 priority = 0, max_tries = 10;
+    bool has_not_before = false;
+    TimestampTz not_before = 0;
+    if (PG_NARGS() > 4) {
+        require_arg(fcinfo, 4, "priority");
+        priority = PG_GETARG_INT32(4);
+        if (!PG_ARGISNULL(5)) {
+            not_before = PG_GETARG_TIMESTAMPTZ(5);
+            if (TIMESTAMP_NOT_FINITE(not_before))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("not_before must be finite")));
+            has_not_before = true;
+        }
+        require_arg(fcinfo, 6, "max_attempts");
+        max_tries = PG_GETARG_INT32(6);
+        if (max_tries < 1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("max_attempts must be at least 1")));
+    }
+    Datum v[7] = {PointerGetDatum(key), PointerGetDatum(kind), PG_GETARG_DATUM(2),
+                  PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3), Int32GetDatum(priority),
+                  TimestampTzGetDatum(not_before), Int32GetDatum(max_tries)};
+    char nulls[8] = "       ";
     if (kind == NULL) nulls[1] = 'n';
     if (PG_ARGISNULL(3)) nulls[3] = 'n';
+    if (!has_not_before) nulls[5] = 'n';
     Datum row;
     SPI_connect();
-    if (!write_order(ORDER_ADD, v, nulls, &row))
+    if (!write_order(queue ? ORDER_Q_ADD : ORDER_ADD, v, nulls, &row))
         ereport(ERROR, (errcode(ERRCODE_UNIQUE_VIOLATION), errmsg("order \"%s\" already exists", text_to_cstring(key))));
     SPI_finish();
     return row;
@@ -210,7 +356,7 @@ static Datum set_order_ready(FunctionCallInfo fcinfo, const Confinement* conf) {
     Datum row;
     SPI_connect();
     for (int attempt = 1;; ++attempt) {
-        if (write_order(ORDER_SET_READY, v, NULL, &row)) break;
+        if (write_order(queue_schema() ? ORDER_Q_SET_READY : ORDER_SET_READY, v, NULL, &row)) break;
         OrderState s = read_order(key);
         if (!s.found) raise_not_found(key);
         if (is(s, "ready")) {  // already ready: unchanged (ready_at stays)
@@ -251,7 +397,7 @@ bool claim(FunctionCallInfo fcinfo, Datum* row, const Confinement* conf) {
     bool won = true;
     SPI_connect();
     for (int attempt = 1;; ++attempt) {
-        if (write_order(ORDER_CLAIM, v, nulls, row)) break;
+        if (write_order(queue_schema() ? ORDER_Q_CLAIM : ORDER_CLAIM, v, nulls, row)) break;
         OrderState s = read_order(key);
         if (!s.found) raise_not_found(key);
         if (held_by(s, claimant) && !s.lease_expired) {
@@ -313,24 +459,52 @@ extern "C" Datum sg_try_claim_order(PG_FUNCTION_ARGS) {
 // A confined caller claims among its tenants' orders only: no direct
 // path and no fast statement, but the same steps with the plans' tenant
 // variants (ORDER_*_T), which filter the same index scans by tenant.
-static Datum claim_next_order(FunctionCallInfo fcinfo, const Confinement* conf) {
-    text* claimant = key_text_arg(fcinfo, 0, "claimant");
-    text* kind = kind_arg(fcinfo, 1);
-    TimestampTz expires = 0;
-    bool has_lease = lease_arg(fcinfo, 2, &expires);
+//
+// On the 1.2 schema the queue order is (priority DESC, ready_at, key) and a
+// ready order is claimable once ready_at <= now(); steps 2-3 become: peek
+// at the best expired claim E and the best claimable ready order R (nothing
+// locked); if E comes first, take E over (skip it if someone else got it
+// first, and look again), else claim the best ready order.
+namespace sgpg {
+namespace {
+
+// (priority DESC, ready_at, key): whether a comes before b.
+struct QueuePos {
+    int32 priority;
+    TimestampTz ready_at;
+    text* key;
+};
+bool queue_before(const QueuePos& a, const QueuePos& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.ready_at != b.ready_at) return a.ready_at < b.ready_at;
+    return varstr_cmp(VARDATA_ANY(a.key), VARSIZE_ANY_EXHDR(a.key), VARDATA_ANY(b.key), VARSIZE_ANY_EXHDR(b.key),
+                      DEFAULT_COLLATION_OID) < 0;
+}
+
+// Runs a peek plan; false if it found nothing.
+bool peek_queue(OrderPlanId id, Datum* v, QueuePos* pos) {
+    if (SPI_execute_plan(order_plan(id), v, NULL, false, 1) != SPI_OK_SELECT)
+        elog(ERROR, "slotguard: order queue lookup failed");
+    if (SPI_processed == 0) return false;
+    HeapTuple t = SPI_tuptable->vals[0];
+    TupleDesc d = SPI_tuptable->tupdesc;
+    bool isnull;
+    pos->priority = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
+    pos->ready_at = DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull));
+    pos->key = DatumGetTextPCopy(SPI_getbinval(t, d, 3, &isnull));
+    return true;
+}
+
+// Everything after the direct path's attempt (`direct`), through SPI.
+bool claim_next_sql(text* claimant, text* kind, bool has_lease, TimestampTz expires, const Confinement* conf,
+                    DirectClaim direct, Datum* row) {
     bool by_kind = kind != NULL;
     bool confined = conf->confined;
+    bool queue = queue_schema();
     // Plan variants: the kind one is id + 1, the tenant one id + 2 (+ 1 by
     // kind), whose tenants come after the other arguments.
     int variant = (confined ? 2 : 0) + (by_kind ? 1 : 0);
     Datum tenants = confined ? tenant_array(conf) : (Datum)0;
-    Datum row = (Datum)0;
-    DirectClaim direct = DIRECT_CLAIM_NONE;
-    // Step 1 without SPI when the table allows (order_claim_next.cpp).
-    if (!confined) {
-        direct = direct_claim_next(claimant, kind, has_lease, expires, &row);
-        if (direct == DIRECT_CLAIM_OK) return row;
-    }
     bool claimed = false;
     SPI_connect();
 
@@ -339,43 +513,128 @@ static Datum claim_next_order(FunctionCallInfo fcinfo, const Confinement* conf) 
     char n[5] = "    ";
     if (!has_lease) n[1] = 'n';
     if (direct == DIRECT_CLAIM_UNUSABLE)
-        claimed = write_order(by_kind ? ORDER_NEXT_FAST_KIND : ORDER_NEXT_FAST, v, n, &row);
+        claimed = write_order(queue ? (by_kind ? ORDER_Q_NEXT_FAST_KIND : ORDER_Q_NEXT_FAST)
+                                    : (by_kind ? ORDER_NEXT_FAST_KIND : ORDER_NEXT_FAST),
+                              v, n, row);
 
     Datum* skipped = (Datum*)palloc(sizeof(Datum) * max_skipped_expired);
     int n_skipped = 0;
+    Datum passed_over = (Datum)0;  // 1.2: an expired claim left for a better ready order
     while (!claimed && n_skipped < max_skipped_expired) {
         CHECK_FOR_INTERRUPTS();
         Datum pv[3] = {PointerGetDatum(construct_array(skipped, n_skipped, TEXTOID, -1, false, TYPALIGN_INT)),
                        by_kind ? PointerGetDatum(kind) : tenants, tenants};
-        OrderPlanId peek = (OrderPlanId)(ORDER_PEEK_EXPIRED + variant);
-        if (SPI_execute_plan(order_plan(peek), pv, NULL, false, 1) != SPI_OK_SELECT)
-            elog(ERROR, "slotguard: expired claim lookup failed");
-        if (SPI_processed == 0) break;
-        bool isnull;
-        Datum e_ready = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-        Datum e_key = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
-                                                                        &isnull)));
-
-        // Ready orders that are older than E go first.
-        Datum bv[6] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), e_ready, e_key,
-                       by_kind ? PointerGetDatum(kind) : tenants, tenants};
-        char bn[7] = "      ";
-        if (!has_lease) bn[1] = 'n';
-        if (write_order((OrderPlanId)(ORDER_NEXT_BEFORE + variant), bv, bn, &row)) {
-            claimed = true;
-            break;
+        Datum e_key;
+        if (queue) {
+            QueuePos e, r;
+            if (!peek_queue((OrderPlanId)(ORDER_Q_PEEK_EXPIRED + variant), pv, &e)) break;
+            e_key = PointerGetDatum(e.key);
+            // The best claimable ready order: first if it comes before E.
+            if (peek_queue((OrderPlanId)(ORDER_Q_PEEK_READY + variant), pv + 1, &r) && queue_before(r, e)) {
+                passed_over = e_key;
+                break;
+            }
+        } else {
+            if (SPI_execute_plan(order_plan((OrderPlanId)(ORDER_PEEK_EXPIRED + variant)), pv, NULL, false, 1) !=
+                SPI_OK_SELECT)
+                elog(ERROR, "slotguard: expired claim lookup failed");
+            if (SPI_processed == 0) break;
+            bool isnull;
+            Datum e_ready = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+            e_key = PointerGetDatum(
+                DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)));
+            // Ready orders that are older than E go first.
+            Datum bv[6] = {PointerGetDatum(claimant), TimestampTzGetDatum(expires), e_ready, e_key,
+                           by_kind ? PointerGetDatum(kind) : tenants, tenants};
+            char bn[7] = "      ";
+            if (!has_lease) bn[1] = 'n';
+            if (write_order((OrderPlanId)(ORDER_NEXT_BEFORE + variant), bv, bn, row)) {
+                claimed = true;
+                break;
+            }
         }
         Datum ev[3] = {e_key, PointerGetDatum(claimant), TimestampTzGetDatum(expires)};
-        if (write_order(ORDER_CLAIM_EXPIRED, ev, has_lease ? "   " : "  n", &row)) {
+        if (write_order(queue ? ORDER_Q_CLAIM_EXPIRED : ORDER_CLAIM_EXPIRED, ev, has_lease ? "   " : "  n", row)) {
             claimed = true;
             break;
         }
         skipped[n_skipped++] = e_key;
     }
-    if (!claimed) claimed = write_order((OrderPlanId)(ORDER_NEXT_READY + variant), v, n, &row);
+    if (!claimed)
+        claimed = write_order((OrderPlanId)((queue ? ORDER_Q_NEXT_READY : ORDER_NEXT_READY) + variant), v, n, row);
+    if (!claimed && passed_over != (Datum)0) {
+        // The ready orders that came first were all taken meanwhile.
+        Datum ev[3] = {passed_over, PointerGetDatum(claimant), TimestampTzGetDatum(expires)};
+        claimed = write_order(ORDER_Q_CLAIM_EXPIRED, ev, has_lease ? "   " : "  n", row);
+    }
     SPI_finish();
-    if (!claimed) PG_RETURN_NULL();
+    return claimed;
+}
+
+}  // namespace
+}  // namespace sgpg
+
+static Datum claim_next_order(FunctionCallInfo fcinfo, const Confinement* conf) {
+    text* claimant = key_text_arg(fcinfo, 0, "claimant");
+    text* kind = kind_arg(fcinfo, 1);
+    TimestampTz expires = 0;
+    bool has_lease = lease_arg(fcinfo, 2, &expires);
+    Datum row = (Datum)0;
+    DirectClaim direct = DIRECT_CLAIM_NONE;
+    // Step 1 without SPI when the table allows (order_claim_next.cpp).
+    if (!conf->confined) {
+        direct = direct_claim_next(claimant, kind, has_lease, expires, &row);
+        if (direct == DIRECT_CLAIM_OK) return row;
+        if (direct == DIRECT_CLAIM_EMPTY) PG_RETURN_NULL();
+    }
+    if (!claim_next_sql(claimant, kind, has_lease, expires, conf, direct, &row)) PG_RETURN_NULL();
     return row;
+}
+
+// At most this many claims in one claim_next_orders call (22023 beyond).
+const int max_batch = 1000;
+
+// Up to `max` claims, each as claim_next_order would make it, never
+// waiting. Normally one pass of the direct path over the queue index; when
+// a claim has expired (or for a confined caller, or a table that needs SQL)
+// claim_next_order's SQL steps, once per claim.
+static void claim_next_orders(FunctionCallInfo fcinfo, const Confinement* conf) {
+    text* claimant = key_text_arg(fcinfo, 0, "claimant");
+    text* kind = kind_arg(fcinfo, 1);
+    TimestampTz expires = 0;
+    bool has_lease = lease_arg(fcinfo, 2, &expires);
+    require_arg(fcinfo, 3, "max");
+    int32 max = PG_GETARG_INT32(3);
+    if (max < 1 || max > max_batch)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("max must be between 1 and %d, not %d", max_batch, max)));
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo* rsinfo = (ReturnSetInfo*)fcinfo->resultinfo;
+    int n = 0;
+    DirectClaim direct = DIRECT_CLAIM_NONE;
+    if (!conf->confined) {
+        direct = direct_claim_next_batch(claimant, kind, has_lease, expires, max, rsinfo->setResult, &n);
+        if (direct == DIRECT_CLAIM_OK) return;
+    }
+    for (; n < max; ++n) {
+        CHECK_FOR_INTERRUPTS();
+        Datum row;
+        if (!claim_next_sql(claimant, kind, has_lease, expires, conf, direct, &row)) break;
+        HeapTupleData t;
+        t.t_len = HeapTupleHeaderGetDatumLength(DatumGetHeapTupleHeader(row));
+        t.t_data = DatumGetHeapTupleHeader(row);
+        ItemPointerSetInvalid(&t.t_self);
+        t.t_tableOid = InvalidOid;
+        tuplestore_puttuple(rsinfo->setResult, &t);
+    }
+}
+
+extern "C" Datum sg_claim_next_orders(PG_FUNCTION_ARGS) {
+    require_writable("claim_next_orders");
+    CallerScope scope = enter_api(fcinfo, "claim_next_orders");
+    claim_next_orders(fcinfo, &scope.conf);
+    leave_api(&scope);
+    return (Datum)0;
 }
 
 extern "C" Datum sg_add_order(PG_FUNCTION_ARGS) {
@@ -406,7 +665,7 @@ extern "C" Datum sg_claim_next_order(PG_FUNCTION_ARGS) {
 extern "C" Datum sg_release_order(PG_FUNCTION_ARGS) {
     require_writable("release_order");
     CallerScope scope = enter_api(fcinfo, "release_order");
-    Datum row = finish_claim(fcinfo, ORDER_RELEASE, false, &scope.conf);
+    Datum row = finish_claim(fcinfo, FINISH_RELEASE, &scope.conf);
     leave_api(&scope);
     PG_RETURN_DATUM(row);
 }
@@ -414,7 +673,23 @@ extern "C" Datum sg_release_order(PG_FUNCTION_ARGS) {
 extern "C" Datum sg_complete_order(PG_FUNCTION_ARGS) {
     require_writable("complete_order");
     CallerScope scope = enter_api(fcinfo, "complete_order");
-    Datum row = finish_claim(fcinfo, ORDER_COMPLETE, true, &scope.conf);
+    Datum row = finish_claim(fcinfo, FINISH_COMPLETE, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_renew_lease(PG_FUNCTION_ARGS) {
+    require_writable("renew_lease");
+    CallerScope scope = enter_api(fcinfo, "renew_lease");
+    Datum row = finish_claim(fcinfo, FINISH_RENEW, &scope.conf);
+    leave_api(&scope);
+    PG_RETURN_DATUM(row);
+}
+
+extern "C" Datum sg_fail_order(PG_FUNCTION_ARGS) {
+    require_writable("fail_order");
+    CallerScope scope = enter_api(fcinfo, "fail_order");
+    Datum row = finish_claim(fcinfo, FINISH_FAIL, &scope.conf);
     leave_api(&scope);
     PG_RETURN_DATUM(row);
 }

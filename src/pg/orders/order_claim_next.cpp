@@ -37,6 +37,7 @@ extern "C" {
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "commands/defrem.h"
+#include "commands/sequence.h"
 #include "utils/lsyscache.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -55,13 +56,18 @@ namespace {
 struct Shape {
     bool valid;
     bool usable;
+    // The 1.2 schema (API.md §14): priority, claim_token and the rest; the
+    // queue indexes lead with priority DESC, claims take a fencing token.
+    bool queue;
     Oid relid;
-    Oid ready_idx;  // (ready_at, key) WHERE status = 'ready'
-    Oid kind_idx;   // (kind, ready_at, key) WHERE status = 'ready'
+    Oid token_seq;  // 1.2: slotguard.order_claim_token_seq
+    Oid ready_idx;  // (ready_at, key) WHERE status = 'ready'; 1.2: (priority DESC, ready_at, key)
+    Oid kind_idx;   // (kind, ready_at, key) WHERE status = 'ready'; 1.2: (kind, priority DESC, ready_at, key)
     Oid lease_idx;  // (lease_expires_at) WHERE status = 'claimed' AND lease_expires_at IS NOT NULL
     Oid pkey;       // (key)
     uint32 check_fn_hash;  // syscache hash of order_row_ok's pg_proc row
     AttrNumber c_key, c_kind, c_status, c_claimant, c_claimed_at, c_lease, c_ready_at;
+    AttrNumber c_priority, c_token, c_attempts, c_max_attempts;  // 1.2 only
     Bitmapset* updated;  // the UPDATE's SET columns, as in its range table entry
     MemoryContext cxt;
 };
@@ -74,7 +80,7 @@ uint64 invalidations = 0;
 
 void forget_shape_rel(Datum, Oid relid) {
     if (relid == InvalidOid || relid == shape.relid || relid == shape.ready_idx || relid == shape.kind_idx ||
-        relid == shape.lease_idx || relid == shape.pkey) {
+        relid == shape.lease_idx || relid == shape.pkey || relid == shape.token_seq) {
         shape.valid = false;
         ++invalidations;
     }
@@ -125,7 +131,8 @@ bool is_not_null(Node* n, AttrNumber att) {
 // A valid btree on exactly these plain columns (an expression column has
 // indkey 0), ascending, in the columns' collations, with the predicate
 // `test` accepts.
-bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, bool (*test)(List* pred)) {
+bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, bool (*test)(List* pred),
+              const int16* options = NULL) {
     Form_pg_index ix = idx->rd_index;
     if (idx->rd_rel->relam != BTREE_AM_OID || !ix->indisvalid || !ix->indisready || !ix->indislive ||
         ix->indnatts != ncols || ix->indnkeyatts != ncols)
@@ -133,7 +140,7 @@ bool index_is(Relation idx, TupleDesc desc, const AttrNumber* cols, int ncols, b
     for (int i = 0; i < ncols; ++i) {
         Oid type = TupleDescAttr(desc, cols[i] - 1)->atttypid;
         // The default operator class: the order ORDER BY sorts in.
-        if (ix->indkey.values[i] != cols[i] || idx->rd_indoption[i] != 0 ||
+        if (ix->indkey.values[i] != cols[i] || idx->rd_indoption[i] != (options != NULL ? options[i] : 0) ||
             idx->rd_indcollation[i] != TupleDescAttr(desc, cols[i] - 1)->attcollation ||
             idx->rd_opfamily[i] != get_opclass_family(GetDefaultOpClass(type, BTREE_AM_OID)))
             return false;
@@ -153,11 +160,14 @@ bool pred_lease(List* pred) {
            (is_text_eq(b, shape.c_status, "claimed") && is_not_null(a, shape.c_lease));
 }
 
-// The columns orders_rules passes to slotguard.order_row_ok, in order.
-const int N_RULE_ARGS = 6;
+// The columns orders_rules passes to slotguard.order_row_ok, in order: six
+// on 1.1, nine on 1.2 (attempts, max_attempts, claim_token).
+const int N_RULE_ARGS_MAX = 9;
+int n_rule_args() { return shape.queue ? 9 : 6; }
 void rule_args(AttrNumber* args) {
-    const AttrNumber cols[N_RULE_ARGS] = {shape.c_key,        shape.c_status, shape.c_claimant,
-                                          shape.c_claimed_at, shape.c_lease,  shape.c_ready_at};
+    const AttrNumber cols[N_RULE_ARGS_MAX] = {shape.c_key,       shape.c_status,   shape.c_claimant,
+                                              shape.c_claimed_at, shape.c_lease,    shape.c_ready_at,
+                                              shape.c_attempts,   shape.c_max_attempts, shape.c_token};
     memcpy(args, cols, sizeof cols);
 }
 
@@ -168,10 +178,10 @@ bool only_orders_rules(TupleConstr* c) {
     Node* e = (Node*)stringToNode(c->check[0].ccbin);
     if (!IsA(e, FuncExpr)) return false;
     FuncExpr* f = (FuncExpr*)e;
-    AttrNumber args[N_RULE_ARGS];
+    AttrNumber args[N_RULE_ARGS_MAX];
     rule_args(args);
-    if (list_length(f->args) != N_RULE_ARGS) return false;
-    for (int i = 0; i < N_RULE_ARGS; ++i)
+    if (list_length(f->args) != n_rule_args()) return false;
+    for (int i = 0; i < n_rule_args(); ++i)
         if (!is_var((Node*)list_nth(f->args, i), args[i])) return false;
     HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(f->funcid));
     if (!HeapTupleIsValid(proc)) return false;
@@ -198,6 +208,18 @@ bool shape_usable(Relation rel) {
                          shape.c_claimed_at, shape.c_lease, shape.c_ready_at};
     for (AttrNumber c : cols)
         if (c == InvalidAttrNumber) return false;
+    shape.c_token = find_column(desc, "claim_token", INT8OID);
+    shape.c_priority = find_column(desc, "priority", INT4OID);
+    shape.c_attempts = find_column(desc, "attempts", INT4OID);
+    shape.c_max_attempts = find_column(desc, "max_attempts", INT4OID);
+    shape.queue = column_if_exists(desc, "claim_token") != InvalidAttrNumber;
+    if (shape.queue) {
+        if (shape.c_token == InvalidAttrNumber || shape.c_priority == InvalidAttrNumber ||
+            shape.c_attempts == InvalidAttrNumber || shape.c_max_attempts == InvalidAttrNumber)
+            return false;
+        shape.token_seq = slotguard_relation_if_exists("order_claim_token_seq");
+        if (!OidIsValid(shape.token_seq)) return false;
+    }
     if (!deterministic(desc, shape.c_key) || !deterministic(desc, shape.c_kind) ||
         !deterministic(desc, shape.c_status))
         return false;
@@ -214,7 +236,19 @@ bool shape_usable(Relation rel) {
         AttrNumber ready[] = {shape.c_ready_at, shape.c_key};
         AttrNumber by_kind[] = {shape.c_kind, shape.c_ready_at, shape.c_key};
         AttrNumber lease[] = {shape.c_lease};
-        if (!OidIsValid(shape.ready_idx) && index_is(idx, desc, ready, 2, pred_ready))
+        // 1.2: priority DESC (NULLS FIRST, the default of DESC) first.
+        AttrNumber queue[] = {shape.c_priority, shape.c_ready_at, shape.c_key};
+        AttrNumber queue_kind[] = {shape.c_kind, shape.c_priority, shape.c_ready_at, shape.c_key};
+        const int16 desc_first[] = {INDOPTION_DESC | INDOPTION_NULLS_FIRST, 0, 0};
+        const int16 desc_second[] = {0, INDOPTION_DESC | INDOPTION_NULLS_FIRST, 0, 0};
+        if (shape.queue) {
+            if (!OidIsValid(shape.ready_idx) && index_is(idx, desc, queue, 3, pred_ready, desc_first))
+                shape.ready_idx = RelationGetRelid(idx);
+            else if (!OidIsValid(shape.kind_idx) && index_is(idx, desc, queue_kind, 4, pred_ready, desc_second))
+                shape.kind_idx = RelationGetRelid(idx);
+            else if (!OidIsValid(shape.lease_idx) && index_is(idx, desc, lease, 1, pred_lease))
+                shape.lease_idx = RelationGetRelid(idx);
+        } else if (!OidIsValid(shape.ready_idx) && index_is(idx, desc, ready, 2, pred_ready))
             shape.ready_idx = RelationGetRelid(idx);
         else if (!OidIsValid(shape.kind_idx) && index_is(idx, desc, by_kind, 3, pred_ready))
             shape.kind_idx = RelationGetRelid(idx);
@@ -238,6 +272,7 @@ bool shape_usable(Relation rel) {
     MemoryContext old = MemoryContextSwitchTo(shape.cxt);
     AttrNumber set[] = {shape.c_status, shape.c_claimant, shape.c_claimed_at, shape.c_lease};
     for (AttrNumber c : set) shape.updated = bms_add_member(shape.updated, c - FirstLowInvalidHeapAttributeNumber);
+    if (shape.queue) shape.updated = bms_add_member(shape.updated, shape.c_token - FirstLowInvalidHeapAttributeNumber);
     MemoryContextSwitchTo(old);
     return true;
 }
@@ -255,7 +290,8 @@ void build_shape(Relation rel) {
     uint64 seen = invalidations;
     shape.valid = false;  // until built: an error on the way leaves it unbuilt
     shape.relid = RelationGetRelid(rel);
-    shape.ready_idx = shape.kind_idx = shape.lease_idx = shape.pkey = InvalidOid;
+    shape.ready_idx = shape.kind_idx = shape.lease_idx = shape.pkey = shape.token_seq = InvalidOid;
+    shape.queue = false;
     shape.check_fn_hash = 0;
     shape.updated = NULL;
     shape.usable = shape_usable(rel);
@@ -311,35 +347,98 @@ bool expired_claim_exists(Relation rel, Snapshot snap, TupleTableSlot* slot, tex
     pg_unreachable();
 }
 
-// The oldest ready order (of the kind) this transaction can lock, locked
-// into `locked`, as LockRows under LIMIT 1 does it: skip rows others hold
-// (SKIP LOCKED) or that this transaction changed; under READ COMMITTED
-// follow a committed update to the row's latest version and skip it unless
-// it is still ready (EvalPlanQual); under REPEATABLE READ / SERIALIZABLE a
-// row changed since the snapshot is 40001. False if there is none, or if
-// the row's key changed on the way (the outer UPDATE, looking it up by key
-// with the statement's snapshot, would then match nothing).
-bool lock_oldest_ready(Relation rel, Snapshot snap, TupleTableSlot* scanned, TupleTableSlot* locked, text* kind,
-                       CommandId cid) {
-    Relation idx = index_open(kind != NULL ? shape.kind_idx : shape.ready_idx, RowExclusiveLock);
-    ScanKeyData key;
+// ready_at <= now(): claimable by time (1.2; on 1.1 every ready order is).
+bool due(TupleTableSlot* slot, TimestampTz now) {
+    if (!shape.queue) return true;
+    bool isnull;
+    Datum r = slot_getattr(slot, shape.c_ready_at, &isnull);
+    return !isnull && DatumGetTimestampTz(r) <= now;
+}
+
+// A walk over the ready queue in claim order (orders_queue[_kind]_idx on
+// 1.2, orders_ready[_kind]_idx on 1.1) that locks claimable orders one by
+// one, as LockRows does for the subquery's FOR UPDATE SKIP LOCKED.
+struct QueueScan {
+    Relation rel;
+    Relation idx;
+    Snapshot snap;
+    CommandId cid;
+    text* kind;
+    TimestampTz now;
+    IndexScanDesc scan;
+    TupleTableSlot* scanned;
+    TupleTableSlot* locked;
+};
+
+// (Re)starts the index scan: from the head of the queue, or (below, 1.2)
+// at the first entry whose priority is lower than `below`.
+void queue_scan_start(QueueScan* q, bool has_below, int32 below) {
+    if (q->scan != NULL) index_endscan(q->scan);
+    ScanKeyData keys[2];
     int nkeys = 0;
-    if (kind != NULL) {
-        ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(kind));
-        key.sk_collation = idx->rd_indcollation[0];
-        nkeys = 1;
+    if (q->kind != NULL) {
+        ScanKeyInit(&keys[nkeys], 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(q->kind));
+        keys[nkeys].sk_collation = q->idx->rd_indcollation[0];
+        ++nkeys;
     }
-    IndexScanDesc scan = index_beginscan(rel, idx, snap, nkeys, 0);
-    index_rescan(scan, &key, nkeys, NULL, 0);
+    if (has_below) {
+        // priority < below: on the DESC column, the entries after that level.
+        ScanKeyInit(&keys[nkeys], q->kind != NULL ? 2 : 1, BTLessStrategyNumber, F_INT4LT, Int32GetDatum(below));
+        ++nkeys;
+    }
+    q->scan = index_beginscan(q->rel, q->idx, q->snap, nkeys, 0);
+    index_rescan(q->scan, keys, nkeys, NULL, 0);
+}
+
+void queue_scan_begin(QueueScan* q, Relation rel, Snapshot snap, CommandId cid, text* kind, TimestampTz now,
+                      TupleTableSlot* scanned, TupleTableSlot* locked) {
+    q->rel = rel;
+    q->idx = index_open(kind != NULL ? shape.kind_idx : shape.ready_idx, RowExclusiveLock);
+    q->snap = snap;
+    q->cid = cid;
+    q->kind = kind;
+    q->now = now;
+    q->scan = NULL;
+    q->scanned = scanned;
+    q->locked = locked;
+    queue_scan_start(q, false, 0);
+}
+
+void queue_scan_end(QueueScan* q) {
+    if (q->scan != NULL) index_endscan(q->scan);
+    index_close(q->idx, NoLock);
+}
+
+// The next ready order (of the kind) that is due and that this transaction
+// can lock, locked into q->locked: skip rows others hold (SKIP LOCKED) or
+// that this transaction changed; under READ COMMITTED follow a committed
+// update to the row's latest version and skip it unless it is still ready
+// and due (EvalPlanQual); under REPEATABLE READ / SERIALIZABLE a row
+// changed since the snapshot is 40001. False if there is none, or if the
+// row's key changed on the way (the outer UPDATE, looking it up by key with
+// the statement's snapshot, would then match nothing).
+//
+// 1.2: within one priority the queue is in ready_at order, so the first
+// entry that is not due yet ends that priority's claimable orders: the scan
+// starts again at the next lower priority, one index descent per priority
+// that has orders waiting for their not_before or backoff.
+bool queue_scan_next(QueueScan* q) {
     int flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS;
     if (!IsolationUsesXactSnapshot()) flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-    bool got = false;
-    while (index_getnext_slot(scan, ForwardScanDirection, scanned)) {
+    while (index_getnext_slot(q->scan, ForwardScanDirection, q->scanned)) {
         CHECK_FOR_INTERRUPTS();  // the head of a busy queue: many rows others hold
-        if (!ready_row(scanned, kind)) continue;
-        ItemPointerData tid = scanned->tts_tid;
+        if (!ready_row(q->scanned, q->kind)) continue;
+        if (!due(q->scanned, q->now)) {
+            bool isnull;
+            int32 p = DatumGetInt32(slot_getattr(q->scanned, shape.c_priority, &isnull));
+            if (isnull || p == PG_INT32_MIN) return false;
+            queue_scan_start(q, true, p);
+            continue;
+        }
+        ItemPointerData tid = q->scanned->tts_tid;
         TM_FailureData tmfd;
-        TM_Result r = table_tuple_lock(rel, &tid, snap, locked, cid, LockTupleExclusive, LockWaitSkip, flags, &tmfd);
+        TM_Result r =
+            table_tuple_lock(q->rel, &tid, q->snap, q->locked, q->cid, LockTupleExclusive, LockWaitSkip, flags, &tmfd);
         if (r == TM_WouldBlock || r == TM_SelfModified) continue;
         if (r == TM_Updated) {
             if (IsolationUsesXactSnapshot()) serialization_failure();
@@ -352,17 +451,14 @@ bool lock_oldest_ready(Relation rel, Snapshot snap, TupleTableSlot* scanned, Tup
         if (r == TM_Invisible) elog(ERROR, "attempted to lock invisible tuple");
         if (r != TM_Ok) elog(ERROR, "unrecognized table_tuple_lock status: %u", r);
         if (tmfd.traversed) {
-            if (!ready_row(locked, kind)) continue;  // stays locked, as with LockRows
+            if (!ready_row(q->locked, q->kind) || !due(q->locked, q->now)) continue;  // stays locked, as with LockRows
             bool isnull;
-            text* was = DatumGetTextPP(slot_getattr(scanned, shape.c_key, &isnull));
-            if (!column_equals(locked, shape.c_key, was)) break;
+            text* was = DatumGetTextPP(slot_getattr(q->scanned, shape.c_key, &isnull));
+            if (!column_equals(q->locked, shape.c_key, was)) return false;
         }
-        got = true;
-        break;
+        return true;
     }
-    index_endscan(scan);
-    index_close(idx, NoLock);
-    return got;
+    return false;
 }
 
 // ExecConstraints for the new row: NOT NULL, then orders_rules (the only
@@ -377,11 +473,12 @@ void check_row(Relation rel, const Datum* values, const bool* nulls) {
                                    NameStr(a->attname), RelationGetRelationName(rel)),
                             errtablecol(rel, a->attnum)));
     }
-    AttrNumber args[N_RULE_ARGS];
+    AttrNumber args[N_RULE_ARGS_MAX];
     rule_args(args);
-    LOCAL_FCINFO(fcinfo, N_RULE_ARGS);
-    InitFunctionCallInfoData(*fcinfo, NULL, N_RULE_ARGS, InvalidOid, NULL, NULL);
-    for (int i = 0; i < N_RULE_ARGS; ++i) {
+    int nargs = n_rule_args();
+    LOCAL_FCINFO(fcinfo, N_RULE_ARGS_MAX);
+    InitFunctionCallInfoData(*fcinfo, NULL, nargs, InvalidOid, NULL, NULL);
+    for (int i = 0; i < nargs; ++i) {
         fcinfo->args[i].value = values[args[i] - 1];
         fcinfo->args[i].isnull = nulls[args[i] - 1];
     }
@@ -403,6 +500,7 @@ struct OrderSet {
     bool set_lease;
     bool has_lease;
     TimestampTz lease;
+    bool new_token;  // 1.2, a claim: claim_token = greatest(nextval(order_claim_token_seq), claim_token + 1)
 };
 
 // The UPDATE of one row version (ExecSimpleRelationUpdate without
@@ -427,6 +525,13 @@ TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, Tupl
     if (set->set_lease) {
         values[shape.c_lease - 1] = TimestampTzGetDatum(set->lease);
         nulls[shape.c_lease - 1] = !set->has_lease;
+    }
+    if (set->new_token && shape.queue) {
+        int64 next = nextval_internal(shape.token_seq, false);
+        int64 old = nulls[shape.c_token - 1] ? 0 : DatumGetInt64(values[shape.c_token - 1]);
+        if (old >= next) next = old + 1;  // the sequence was set back (never past PG_INT64_MAX: nextval stops first)
+        values[shape.c_token - 1] = Int64GetDatum(next);
+        nulls[shape.c_token - 1] = false;
     }
     check_row(rel, values, nulls);
     ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), fresh, true);
@@ -535,19 +640,24 @@ bool lease_live(TupleTableSlot* slot, TimestampTz now) {
 // on exactly that version. If a concurrent transaction changed it since
 // (heap_update waited for it), the executor would go on to the latest
 // version (READ COMMITTED) or fail (40001): that is left to the SQL.
-typedef bool (*RowTest)(TupleTableSlot* slot, text* claimant, TimestampTz now);
+struct KeyedArgs {
+    text* claimant;
+    bool has_token;  // 1.2: the caller's fencing token must be the current one
+    int64 token;
+};
+typedef bool (*RowTest)(TupleTableSlot* slot, const KeyedArgs* a, TimestampTz now);
 
-KeyedOutcome keyed_update(text* key, text* claimant, RowTest matches, const OrderSet* set, Datum* row, RowTest lost,
-                          bool* has_lost) {
+KeyedOutcome keyed_update(text* key, const KeyedArgs* args, RowTest matches, const OrderSet* set, Datum* row,
+                          RowTest lost, bool* has_lost) {
     Direct d;
     if (!direct_begin(&d)) return KEYED_SQL;
     TupleTableSlot* seen = table_slot_create(d.rel, NULL);
     KeyedOutcome out = KEYED_SQL;
     if (!fetch_by_key(&d, key, seen)) {
         out = KEYED_NO_MATCH;
-    } else if (!matches(seen, claimant, d.now)) {
+    } else if (!matches(seen, args, d.now)) {
         out = KEYED_NO_MATCH;
-        if (lost != NULL) *has_lost = lost(seen, claimant, d.now);
+        if (lost != NULL) *has_lost = lost(seen, args, d.now);
     } else {
         TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
         if (write_order_row(d.rel, d.snap, seen, fresh, d.cid, set, d.now) == TM_Ok) {
@@ -561,23 +671,30 @@ KeyedOutcome keyed_update(text* key, text* claimant, RowTest matches, const Orde
     return out;
 }
 
-// status = 'ready' OR (status = 'claimed' AND lease_expires_at <= now())
-bool claimable_row(TupleTableSlot* slot, text*, TimestampTz now) {
-    return column_is(slot, shape.c_status, "ready") || expired_claim(slot, now);
+// status = 'ready' [AND ready_at <= now()] OR (status = 'claimed' AND lease_expires_at <= now())
+bool claimable_row(TupleTableSlot* slot, const KeyedArgs*, TimestampTz now) {
+    return (column_is(slot, shape.c_status, "ready") && due(slot, now)) || expired_claim(slot, now);
 }
 
 // Someone else's live claim: the caller lost.
-bool held_by_other(TupleTableSlot* slot, text* claimant, TimestampTz now) {
+bool held_by_other(TupleTableSlot* slot, const KeyedArgs* a, TimestampTz now) {
     bool isnull;
     Datum holder = slot_getattr(slot, shape.c_claimant, &isnull);
-    return column_is(slot, shape.c_status, "claimed") && !isnull && !same_text(DatumGetTextPP(holder), claimant) &&
+    return column_is(slot, shape.c_status, "claimed") && !isnull && !same_text(DatumGetTextPP(holder), a->claimant) &&
            lease_live(slot, now);
 }
 
 // status = 'claimed' AND claimant = $2 AND (lease_expires_at IS NULL OR lease_expires_at > now())
-bool held_live_by(TupleTableSlot* slot, text* claimant, TimestampTz now) {
-    return column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, claimant) &&
-           lease_live(slot, now);
+// [AND claim_token = $3]
+bool held_live_by(TupleTableSlot* slot, const KeyedArgs* a, TimestampTz now) {
+    if (!(column_is(slot, shape.c_status, "claimed") && column_equals(slot, shape.c_claimant, a->claimant) &&
+          lease_live(slot, now)))
+        return false;
+    if (!a->has_token) return true;
+    if (!shape.queue) return false;
+    bool isnull;
+    Datum t = slot_getattr(slot, shape.c_token, &isnull);
+    return !isnull && DatumGetInt64(t) == a->token;
 }
 
 }  // namespace
@@ -588,15 +705,51 @@ DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, Timest
     TupleTableSlot* scanned = table_slot_create(d.rel, NULL);
     TupleTableSlot* locked = table_slot_create(d.rel, NULL);
     DirectClaim result = DIRECT_CLAIM_NONE;
-    if (!expired_claim_exists(d.rel, d.snap, scanned, kind, d.now) &&
-        lock_oldest_ready(d.rel, d.snap, scanned, locked, kind, d.cid)) {
+    if (!expired_claim_exists(d.rel, d.snap, scanned, kind, d.now)) {
+        QueueScan q;
+        queue_scan_begin(&q, d.rel, d.snap, d.cid, kind, d.now, scanned, locked);
+        if (queue_scan_next(&q)) {
+            TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
+            OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires, true};
+            // We hold the row's lock: nothing else can have changed it.
+            TM_Result r = write_order_row(d.rel, d.snap, locked, fresh, d.cid, &set, d.now);
+            if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
+            *row = direct_row(&d, fresh);
+            ExecDropSingleTupleTableSlot(fresh);
+            result = DIRECT_CLAIM_OK;
+        } else {
+            result = DIRECT_CLAIM_EMPTY;
+        }
+        queue_scan_end(&q);
+    }
+    ExecDropSingleTupleTableSlot(locked);
+    ExecDropSingleTupleTableSlot(scanned);
+    direct_end(&d);
+    return result;
+}
+
+DirectClaim direct_claim_next_batch(text* claimant, text* kind, bool has_lease, TimestampTz expires, int max,
+                                    Tuplestorestate* out, int* n) {
+    *n = 0;
+    Direct d;
+    if (!direct_begin(&d)) return DIRECT_CLAIM_UNUSABLE;
+    TupleTableSlot* scanned = table_slot_create(d.rel, NULL);
+    TupleTableSlot* locked = table_slot_create(d.rel, NULL);
+    DirectClaim result = DIRECT_CLAIM_NONE;
+    if (!expired_claim_exists(d.rel, d.snap, scanned, kind, d.now)) {
+        QueueScan q;
+        queue_scan_begin(&q, d.rel, d.snap, d.cid, kind, d.now, scanned, locked);
         TupleTableSlot* fresh = MakeSingleTupleTableSlot(RelationGetDescr(d.rel), &TTSOpsHeapTuple);
-        OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
-        // We hold the row's lock: nothing else can have changed it.
-        TM_Result r = write_order_row(d.rel, d.snap, locked, fresh, d.cid, &set, d.now);
-        if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
-        *row = direct_row(&d, fresh);
+        OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires, true};
+        while (*n < max && queue_scan_next(&q)) {
+            TM_Result r = write_order_row(d.rel, d.snap, locked, fresh, d.cid, &set, d.now);
+            if (r != TM_Ok) elog(ERROR, "slotguard: claim of a locked order failed (%u)", r);
+            tuplestore_puttupleslot(out, fresh);
+            ExecClearTuple(fresh);
+            ++*n;
+        }
         ExecDropSingleTupleTableSlot(fresh);
+        queue_scan_end(&q);
         result = DIRECT_CLAIM_OK;
     }
     ExecDropSingleTupleTableSlot(locked);
@@ -607,16 +760,18 @@ DirectClaim direct_claim_next(text* claimant, text* kind, bool has_lease, Timest
 
 KeyedOutcome direct_claim_key(text* key, text* claimant, bool has_lease, TimestampTz expires, Datum* row,
                               bool* lost) {
-    OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires};
+    OrderSet set = {"claimed", true, claimant, true, true, has_lease, expires, true};
+    KeyedArgs args = {claimant, false, 0};
     *lost = false;
-    return keyed_update(key, claimant, claimable_row, &set, row, held_by_other, lost);
+    return keyed_update(key, &args, claimable_row, &set, row, held_by_other, lost);
 }
 
-KeyedOutcome direct_finish_key(text* key, text* claimant, bool completing, Datum* row) {
+KeyedOutcome direct_finish_key(text* key, text* claimant, bool completing, bool has_token, int64 token, Datum* row) {
     // release: back to ready, nobody's; complete: done, keeping who and since when.
-    OrderSet release = {"ready", true, NULL, false, true, false, 0};
-    OrderSet complete = {"done", false, NULL, false, true, false, 0};
-    return keyed_update(key, claimant, held_live_by, completing ? &complete : &release, row, NULL, NULL);
+    OrderSet release = {"ready", true, NULL, false, true, false, 0, false};
+    OrderSet complete = {"done", false, NULL, false, true, false, 0, false};
+    KeyedArgs args = {claimant, has_token, token};
+    return keyed_update(key, &args, held_live_by, completing ? &complete : &release, row, NULL, NULL);
 }
 
 }  // namespace sgpg

@@ -34,6 +34,33 @@ enum OrderPlanId {
     ORDER_PEEK_EXPIRED_T,
     ORDER_PEEK_EXPIRED_KIND_T,
     ORDER_CLAIM_EXPIRED,  // $1 key, $2 claimant, $3 lease expiry -> o (never waits)
+
+    // The same on the 1.2 schema (API.md §14: priority, ready_at <= now(),
+    // claim_token on every claim, the token fence), chosen when the table
+    // has the queue columns (order_api.cpp, queue_schema).
+    ORDER_Q_ADD,          // $1 key, $2 kind, $3 ready, $4 payload, $5 priority, $6 not_before, $7 max_attempts
+    ORDER_Q_READ,         // $1 key -> status, claimant, lease expired?, o, claim_token, not due yet?
+    ORDER_Q_SET_READY,    // $1 key
+    ORDER_Q_CLAIM,        // $1 key, $2 claimant, $3 lease expiry
+    ORDER_Q_RELEASE,      // $1 key, $2 claimant, $3 token (NULL: any)
+    ORDER_Q_COMPLETE,     // $1 key, $2 claimant, $3 token (NULL: any)
+    ORDER_Q_RENEW,        // $1 key, $2 claimant, $3 new lease expiry, $4 token (NULL: any)
+    ORDER_Q_FAIL,         // $1 key, $2 claimant, $3 error, $4 retry at (NULL: backoff), $5 token
+    ORDER_Q_NEXT_FAST,    // $1 claimant, $2 lease expiry [, $3 kind]
+    ORDER_Q_NEXT_FAST_KIND,
+    ORDER_Q_NEXT_READY,   // $1 claimant, $2 lease expiry [, kind] [, tenants]
+    ORDER_Q_NEXT_READY_KIND,
+    ORDER_Q_NEXT_READY_T,
+    ORDER_Q_NEXT_READY_KIND_T,
+    ORDER_Q_PEEK_READY,   // [kind] [, tenants] -> priority, ready_at, key of the first claimable ready order
+    ORDER_Q_PEEK_READY_KIND,
+    ORDER_Q_PEEK_READY_T,
+    ORDER_Q_PEEK_READY_KIND_T,
+    ORDER_Q_PEEK_EXPIRED, // $1 keys to skip [, kind] [, tenants] -> priority, ready_at, key
+    ORDER_Q_PEEK_EXPIRED_KIND,
+    ORDER_Q_PEEK_EXPIRED_T,
+    ORDER_Q_PEEK_EXPIRED_KIND_T,
+    ORDER_Q_CLAIM_EXPIRED,  // $1 key, $2 claimant, $3 lease expiry
     ORDER_PLAN_COUNT
 };
 

@@ -41,23 +41,36 @@ bool blank(FunctionCallInfo fcinfo, int argno) {
     pg_unreachable();
 }
 
-enum { KEY, STATUS, CLAIMANT, CLAIMED_AT, LEASE_EXPIRES_AT, READY_AT };
+enum { KEY, STATUS, CLAIMANT, CLAIMED_AT, LEASE_EXPIRES_AT, READY_AT, ATTEMPTS, MAX_ATTEMPTS, CLAIM_TOKEN };
 
 }  // namespace
 }  // namespace sgpg
 
 using namespace sgpg;
 
-// (key, status, claimant, claimed_at, lease_expires_at, ready_at): true, or
-// 23514. NULL key or status pass here: NOT NULL on the columns refuses them.
+// (key, status, claimant, claimed_at, lease_expires_at, ready_at[, attempts,
+// max_attempts, claim_token]): true, or 23514. NULL key or status pass here:
+// NOT NULL on the columns refuses them. The 6-argument form is 1.1's
+// constraint (no 'dead'); 1.2's has the queue columns (API.md §14).
 extern "C" Datum sg_order_row_ok(PG_FUNCTION_ARGS) {
+    bool queue = PG_NARGS() > CLAIM_TOKEN;
     if (!PG_ARGISNULL(KEY) && blank(fcinfo, KEY)) broken("An order's key must not be blank.");
+    if (queue) {
+        if (!PG_ARGISNULL(MAX_ATTEMPTS) && PG_GETARG_INT32(MAX_ATTEMPTS) < 1)
+            broken("max_attempts is at least 1.");
+        if (!PG_ARGISNULL(ATTEMPTS) &&
+            (PG_GETARG_INT32(ATTEMPTS) < 0 ||
+             (!PG_ARGISNULL(MAX_ATTEMPTS) && PG_GETARG_INT32(ATTEMPTS) > PG_GETARG_INT32(MAX_ATTEMPTS))))
+            broken("attempts is between 0 and max_attempts.");
+        if (!PG_ARGISNULL(CLAIM_TOKEN) && PG_GETARG_INT64(CLAIM_TOKEN) < 1) broken("A claim_token is positive.");
+    }
     if (PG_ARGISNULL(STATUS)) PG_RETURN_BOOL(true);
     bool pending = arg_equals(fcinfo, STATUS, "pending"), ready = arg_equals(fcinfo, STATUS, "ready"),
          claimed = arg_equals(fcinfo, STATUS, "claimed"), done = arg_equals(fcinfo, STATUS, "done"),
-         cancelled = arg_equals(fcinfo, STATUS, "cancelled");
-    if (!(pending || ready || claimed || done || cancelled))
-        broken("status is one of pending, ready, claimed, done, cancelled.");
+         cancelled = arg_equals(fcinfo, STATUS, "cancelled"), dead = queue && arg_equals(fcinfo, STATUS, "dead");
+    if (!(pending || ready || claimed || done || cancelled || dead))
+        broken(queue ? "status is one of pending, ready, claimed, done, cancelled, dead."
+                     : "status is one of pending, ready, claimed, done, cancelled.");
     if (!PG_ARGISNULL(CLAIMANT) && blank(fcinfo, CLAIMANT)) broken("A claimant must not be blank.");
     // The seed's consistency rule (seeds/004).
     bool taken = claimed || done;
