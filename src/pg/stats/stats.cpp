@@ -151,6 +151,7 @@ void add(int row, Counter c, uint64 n) {
 struct Frame {
     int row;
     bool refused;
+    bool waited;
     uint64 waits0, wait_us0;
     SubTransactionId subid;
     ErrorContextCallback cb;
@@ -160,6 +161,17 @@ Frame frames[MAX_FRAMES];
 int depth = 0;  // may exceed MAX_FRAMES: the deeper calls are not counted
 
 Frame* current(void) { return depth > 0 && depth <= MAX_FRAMES ? &frames[depth - 1] : NULL; }
+
+// Waits of the call so far (also on its error path: a call that waited and
+// was then refused).
+void take_waits(Frame* f) {
+    if (admission_waits == f->waits0) return;
+    if (!f->waited) add(f->row, C_WAITED, 1);
+    f->waited = true;
+    add(f->row, C_WAIT_US, admission_wait_us - f->wait_us0);
+    f->waits0 = admission_waits;
+    f->wait_us0 = admission_wait_us;
+}
 
 void mark_refused(Frame* f) {
     if (f->refused) return;
@@ -173,6 +185,7 @@ void mark_refused(Frame* f) {
 void on_report(void* arg) {
     Frame* f = (Frame*)arg;
     if (f != current()) return;
+    take_waits(f);
     int code = geterrcode();
     if (code == ERRCODE_EXCLUSION_VIOLATION || code == ERRCODE_LOCK_NOT_AVAILABLE) mark_refused(f);
 }
@@ -237,6 +250,7 @@ void stats_enter(const char* function) {
     Frame* f = &frames[depth - 1];
     f->row = row_of(function);
     f->refused = false;
+    f->waited = false;
     f->waits0 = admission_waits;
     f->wait_us0 = admission_wait_us;
     f->subid = GetCurrentSubTransactionId();
@@ -253,10 +267,7 @@ void stats_leave(void) {
     --depth;
     if (f == NULL) return;
     if (error_context_stack == &f->cb) error_context_stack = f->cb.previous;
-    if (admission_waits != f->waits0) {
-        add(f->row, C_WAITED, 1);
-        add(f->row, C_WAIT_US, admission_wait_us - f->wait_us0);
-    }
+    take_waits(f);
     if (!f->refused) add(f->row, C_SUCCEEDED, 1);
 }
 
