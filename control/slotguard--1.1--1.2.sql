@@ -415,12 +415,12 @@ COMMENT ON FUNCTION slotguard.change_feed_trigger() IS
     'The trigger enable_change_feed() installs: writes the change row and NOTIFY slotguard_changes.';
 REVOKE ALL ON FUNCTION slotguard.change_feed_trigger() FROM PUBLIC;
 
-CREATE FUNCTION slotguard.enable_change_feed()
+CREATE FUNCTION slotguard.enable_change_feed(notify boolean DEFAULT true)
 RETURNS void
 LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'sg_enable_change_feed';
-COMMENT ON FUNCTION slotguard.enable_change_feed() IS
-    'Starts writing slotguard.change rows (and NOTIFY slotguard_changes) for every change of a booking, assignment, order or waitlist entry. Idempotent.';
+COMMENT ON FUNCTION slotguard.enable_change_feed(boolean) IS
+    'Starts writing slotguard.change rows (and, unless notify is false, NOTIFY slotguard_changes at commit) for every change of a booking, assignment, order or waitlist entry. Idempotent.';
 
 CREATE FUNCTION slotguard.disable_change_feed()
 RETURNS void
@@ -487,7 +487,7 @@ RETURN CASE WHEN admin THEN ARRAY[
     'slotguard.unprotect(regclass)',
     'slotguard.confine(regrole, text[], text, text)',
     'slotguard.unconfine(regrole)',
-    'slotguard.enable_change_feed()',
+    'slotguard.enable_change_feed(boolean)',
     'slotguard.disable_change_feed()',
     'slotguard.trim_changes(timestamptz)',
     'slotguard.stats_rows()',

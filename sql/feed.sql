@@ -51,9 +51,17 @@ SELECT count(*) AS rows_while_off FROM slotguard.change WHERE tenant LIKE 'fd%';
 -- ---------------------------------------------------------------------------
 SELECT slotguard.enable_change_feed();
 SELECT slotguard.enable_change_feed();
-SELECT tgrelid::regclass AS feed_table, tgenabled FROM pg_trigger
+CREATE VIEW pg_temp.fd_triggers AS
+SELECT tgrelid::regclass AS feed_table, tgenabled, encode(tgargs, 'escape') AS args FROM pg_trigger
 WHERE tgname = 'slotguard_change_feed' AND tgrelid::regclass::text IN ('slotguard.booking', 'slotguard.assignment', 'slotguard.orders')
 ORDER BY 1::text;
+SELECT * FROM fd_triggers;
+-- Without NOTIFY (consumers that only poll), and back.
+SELECT pg_temp.sqlstate_of($$SELECT slotguard.enable_change_feed(NULL)$$);
+SELECT slotguard.enable_change_feed(notify => false);
+SELECT * FROM fd_triggers;
+SELECT slotguard.enable_change_feed();
+SELECT * FROM fd_triggers;
 
 -- ---------------------------------------------------------------------------
 -- Bookings: booked, held, confirmed, rescheduled, cancelled.

@@ -281,7 +281,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK && direct) {
         // The feed trigger does not fire for a direct insert: its row here.
-        if (feed_fires(rels.heap)) feed_row_inserted(rels.heap, di.tuple);
+        if (const Trigger* feed = feed_trigger(rels.heap)) feed_row_inserted(rels.heap, feed, di.tuple);
         out->booked = true;
         out->id = di.id;
         if (raise) {

@@ -214,7 +214,11 @@ SPIPlanPtr plan_for(Relation rel) {
     return p;
 }
 
-void write_change(Relation rel, HeapTuple o, HeapTuple n) {
+// Whether the feed trigger `tg` notifies: its argument is 'notify' (or
+// none) or 'quiet' (enable_change_feed(notify => false)).
+bool notifies(const Trigger* tg) { return !(tg->tgnargs == 1 && strcmp(tg->tgargs[0], "quiet") == 0); }
+
+void write_change(Relation rel, const Trigger* tg, HeapTuple o, HeapTuple n) {
     Entity e = entity_of(rel);
     if (e == E_NONE) return;
     TupleDesc d = RelationGetDescr(rel);
@@ -259,29 +263,36 @@ void write_change(Relation rel, HeapTuple o, HeapTuple n) {
     SetUserIdAndSecContext(saved_user, saved_sec);
     // One notification per tenant and transaction (identical ones are
     // folded by NOTIFY itself). A payload must stay below 8000 bytes.
+    // NOTIFY serializes the commits of notifying transactions (PostgreSQL
+    // holds a database-wide lock from its queue write through the commit):
+    // with consumers that only poll, enable_change_feed(notify => false).
     int len = strlen(tenant);
     if (len > 1000) len = pg_mbcliplen(tenant, len, 1000);
-    Async_Notify("slotguard_changes", pnstrdup(tenant, len));
+    if (notifies(tg)) Async_Notify("slotguard_changes", pnstrdup(tenant, len));
 }
 
 }  // namespace
 
-bool feed_fires(Relation rel) {
+const Trigger* feed_trigger(Relation rel) {
     TriggerDesc* td = rel->trigdesc;
-    if (td == NULL) return false;
+    if (td == NULL) return NULL;
     for (int i = 0; i < td->numtriggers; ++i) {
         Trigger* tg = &td->triggers[i];
         if (strcmp(tg->tgname, FEED_TRIGGER_NAME) != 0) continue;
         if (!TRIGGER_FOR_ROW(tg->tgtype) || !TRIGGER_FOR_INSERT(tg->tgtype)) continue;
-        if (tg->tgenabled == TRIGGER_FIRES_ALWAYS) return true;
-        if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
-            return tg->tgenabled == TRIGGER_FIRES_ON_REPLICA;
-        return tg->tgenabled == TRIGGER_FIRES_ON_ORIGIN;
+        bool fires;
+        if (tg->tgenabled == TRIGGER_FIRES_ALWAYS)
+            fires = true;
+        else if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+            fires = tg->tgenabled == TRIGGER_FIRES_ON_REPLICA;
+        else
+            fires = tg->tgenabled == TRIGGER_FIRES_ON_ORIGIN;
+        return fires ? tg : NULL;
     }
-    return false;
+    return NULL;
 }
 
-void feed_row_inserted(Relation rel, HeapTuple row) { write_change(rel, NULL, row); }
+void feed_row_inserted(Relation rel, const Trigger* tg, HeapTuple row) { write_change(rel, tg, NULL, row); }
 
 bool feed_trigger_genuine(Relation rel) {
     TriggerDesc* td = rel->trigdesc;
@@ -290,7 +301,9 @@ bool feed_trigger_genuine(Relation rel) {
         Trigger* tg = &td->triggers[i];
         if (strcmp(tg->tgname, FEED_TRIGGER_NAME) != 0) continue;
         if (!TRIGGER_FOR_ROW(tg->tgtype) || !TRIGGER_FOR_AFTER(tg->tgtype) || tg->tgqual != NULL ||
-            tg->tgnargs != 0 || tg->tgnattr != 0 || OidIsValid(tg->tgconstraint))
+            tg->tgnargs > 1 || (tg->tgnargs == 1 && strcmp(tg->tgargs[0], "notify") != 0 &&
+                                strcmp(tg->tgargs[0], "quiet") != 0) ||
+            tg->tgnattr != 0 || OidIsValid(tg->tgconstraint))
             return false;
         HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
         if (!HeapTupleIsValid(proc)) return false;
@@ -321,7 +334,7 @@ extern "C" Datum sg_change_feed_trigger(PG_FUNCTION_ARGS) {
         n = td->tg_newtuple;
     } else if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
         o = td->tg_trigtuple;
-    write_change(td->tg_relation, o, n);
+    write_change(td->tg_relation, td->tg_trigger, o, n);
     return PointerGetDatum(NULL);
 }
 
@@ -400,22 +413,25 @@ void refuse_confined(const CallerScope* s, const char* function) {
 // The tables the feed covers that exist in this schema (the waitlist is 1.2's).
 const char* const feed_tables[] = {"booking", "assignment", "orders", "waitlist"};
 
-void set_feed(bool on) {
+void set_feed(bool on, bool notify) {
     SPI_connect();
     for (const char* t : feed_tables) {
         Oid rel = slotguard_relation_if_exists(t);
         if (!OidIsValid(rel)) continue;
         StringInfoData sql;
         initStringInfo(&sql);
+        // Replaced when it is there (with the other notify setting, or one
+        // made by hand), so the trigger is exactly the feed's afterwards.
+        appendStringInfo(&sql,
+                         "DO $sg$ BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = %u "
+                         "AND tgname = '%s') THEN DROP TRIGGER %s ON slotguard.%s; END IF; ",
+                         rel, FEED_TRIGGER_NAME, FEED_TRIGGER_NAME, t);
         if (on)
             appendStringInfo(&sql,
-                             "DO $sg$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger WHERE tgrelid = %u "
-                             "AND tgname = '%s') THEN "
                              "CREATE TRIGGER %s AFTER INSERT OR UPDATE OR DELETE ON slotguard.%s "
-                             "FOR EACH ROW EXECUTE FUNCTION slotguard.change_feed_trigger(); END IF; END $sg$",
-                             rel, FEED_TRIGGER_NAME, FEED_TRIGGER_NAME, t);
-        else
-            appendStringInfo(&sql, "DROP TRIGGER IF EXISTS %s ON slotguard.%s", FEED_TRIGGER_NAME, t);
+                             "FOR EACH ROW EXECUTE FUNCTION slotguard.change_feed_trigger('%s'); ",
+                             FEED_TRIGGER_NAME, t, notify ? "notify" : "quiet");
+        appendStringInfoString(&sql, "END $sg$");
         int rc = SPI_execute(sql.data, false, 0);
         if (rc < 0) elog(ERROR, "slotguard: switching the change feed failed: %s", SPI_result_code_string(rc));
     }
@@ -445,9 +461,11 @@ extern "C" Datum sg_trim_changes(PG_FUNCTION_ARGS) {
 
 extern "C" Datum sg_enable_change_feed(PG_FUNCTION_ARGS) {
     require_writable("enable_change_feed");
+    require_arg(fcinfo, 0, "notify");
+    bool notify = PG_GETARG_BOOL(0);
     CallerScope scope = enter_api(fcinfo, "enable_change_feed");
     refuse_confined(&scope, "enable_change_feed");
-    set_feed(true);
+    set_feed(true, notify);
     leave_api(&scope);
     PG_RETURN_VOID();
 }
@@ -456,7 +474,7 @@ extern "C" Datum sg_disable_change_feed(PG_FUNCTION_ARGS) {
     require_writable("disable_change_feed");
     CallerScope scope = enter_api(fcinfo, "disable_change_feed");
     refuse_confined(&scope, "disable_change_feed");
-    set_feed(false);
+    set_feed(false, false);
     leave_api(&scope);
     PG_RETURN_VOID();
 }

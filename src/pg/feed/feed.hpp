@@ -12,8 +12,8 @@
 
 namespace sgpg {
 
-// Whether the feed trigger of `rel` would fire for a row change now.
-bool feed_fires(Relation rel);
+// The feed trigger of `rel` if it would fire for a row change now, or NULL.
+const Trigger* feed_trigger(Relation rel);
 
 // Whether every trigger of `rel` named FEED_TRIGGER_NAME is the one
 // enable_change_feed() makes (AFTER INSERT ... FOR EACH ROW, no WHEN, calling
@@ -22,7 +22,8 @@ bool feed_trigger_genuine(Relation rel);
 
 // What the trigger writes for an INSERT of `row` into `rel`, for a write
 // path that inserts without the executor (the direct booking insert). Call
-// only when feed_fires(rel); `row` holds the values as inserted.
-void feed_row_inserted(Relation rel, HeapTuple row);
+// with the trigger feed_trigger(rel) returned; `row` holds the values as
+// inserted.
+void feed_row_inserted(Relation rel, const Trigger* trigger, HeapTuple row);
 
 }  // namespace sgpg
