@@ -3,8 +3,9 @@
 # book_slot (API.md §13), side by side in one throwaway cluster:
 #
 #   feed:  book_slot with the feed off vs on (a change row + NOTIFY per
-#          booking), ROUNDS rounds, the order alternating each round, the
-#          change table emptied between runs so both see the same sizes;
+#          booking) vs on without NOTIFY (enable_change_feed(notify =>
+#          false)), ROUNDS rounds, the order rotating each round, the change
+#          table emptied between runs so all see the same sizes;
 #   stats: book_slot with slotguard in shared_preload_libraries (cluster-wide
 #          counters in shared memory) vs not (per-backend counters), the
 #          server restarted between runs, same alternation.
@@ -45,6 +46,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 set_feed() {
     cluster_psql -c "SELECT slotguard.disable_change_feed()" -c "TRUNCATE slotguard.change" >/dev/null
     [[ $1 == on ]] && cluster_psql -c "SELECT slotguard.enable_change_feed()" >/dev/null
+    [[ $1 == quiet ]] && cluster_psql -c "SELECT slotguard.enable_change_feed(notify => false)" >/dev/null
     cluster_psql -c "CHECKPOINT" >/dev/null
 }
 set_preload() {
@@ -62,16 +64,17 @@ set_preload() {
 }
 
 declare -A tps
-ratios_feed=() ratios_stats=()
+ratios_feed=() ratios_quiet=() ratios_stats=()
 run 3 >/dev/null
 for ((i = 1; i <= ROUNDS; i++)); do
-    order=(off on); ((i % 2 == 0)) && order=(on off)
+    case $((i % 3)) in 1) order=(off on quiet) ;; 2) order=(on quiet off) ;; 0) order=(quiet off on) ;; esac
     for f in "${order[@]}"; do
         set_feed "$f"
         t=$(run "$SECS"); tps[feed_$f]+="$t "; eval "r_$f=$t"
         echo "round $i feed $f: $t tps" >&2
     done
     ratios_feed+=("$(awk -v a="$r_on" -v b="$r_off" 'BEGIN { printf "%.2f", a / b }')")
+    ratios_quiet+=("$(awk -v a="$r_quiet" -v b="$r_off" 'BEGIN { printf "%.2f", a / b }')")
 done
 set_feed off
 for ((i = 1; i <= ROUNDS; i++)); do
@@ -89,6 +92,7 @@ echo
 echo "| comparison | anchor median TPS | measured median TPS | ratio of medians | ratio per round |"
 echo "|---|---:|---:|---:|---|"
 echo "| book_slot, change feed on / off | $(m feed_off) | $(m feed_on) | $(awk -v a="$(m feed_on)" -v b="$(m feed_off)" 'BEGIN { printf "%.2f", a / b }') | ${ratios_feed[*]} |"
+echo "| book_slot, change feed on without NOTIFY / off | $(m feed_off) | $(m feed_quiet) | $(awk -v a="$(m feed_quiet)" -v b="$(m feed_off)" 'BEGIN { printf "%.2f", a / b }') | ${ratios_quiet[*]} |"
 echo "| book_slot, stats preloaded (cluster) / not (backend) | $(m stats_off) | $(m stats_on) | $(awk -v a="$(m stats_on)" -v b="$(m stats_off)" 'BEGIN { printf "%.2f", a / b }') | ${ratios_stats[*]} |"
 echo
 echo "($ROUNDS rounds of $SECS s per side, $CLIENTS clients, $(nproc) cores, load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
