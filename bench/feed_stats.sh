@@ -10,8 +10,8 @@
 #          counters in shared memory) vs not (per-backend counters), the
 #          server restarted between runs, same alternation.
 #
-# Every transaction books one 1-minute slot at a random minute of a random
-# one of 1000 resources (practically never a conflict). synchronous_commit =
+# Every transaction books one 1-second slot at a random second (of 9e12) of a
+# random one of 1000 resources (practically never a conflict). synchronous_commit =
 # off, so that the CPU cost shows instead of being hidden behind WAL flushes
 # (a conservative setting for these ratios). Prints a Markdown table with
 # the median TPS of each side and their ratio (and each round's ratio).
@@ -34,8 +34,8 @@ SELECT count(slotguard.upsert_resource('r' || i)) FROM generate_series(1, 1000) 
 SQL
 cat >"$work/book.sql" <<'SQL'
 \set r random(1, 1000)
-\set m random(0, 1000000000)
-SELECT id FROM slotguard.book_slot('r' || :r, tstzrange('2030-01-01 00:00+00'::timestamptz + make_interval(mins => :m), '2030-01-01 00:01+00'::timestamptz + make_interval(mins => :m)));
+\set m random(0, 9000000000000)
+SELECT id FROM slotguard.book_slot('r' || :r, tstzrange('2030-01-01 00:00:00+00'::timestamptz + make_interval(secs => :m), '2030-01-01 00:00:01+00'::timestamptz + make_interval(secs => :m)));
 SQL
 
 run() {  # prints TPS

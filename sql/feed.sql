@@ -227,6 +227,21 @@ SELECT id FROM slotguard.book_slot('fd:room', '[2031-05-06 09:00+00,2031-05-06 1
 RESET session_replication_role;
 SELECT count(*) AS nothing_recorded FROM fd_new;
 
+-- A trigger on slotguard.change itself (a DBA's audit) still fires: the
+-- change row then goes through SQL instead of straight into the table.
+CREATE TABLE public.fd_audit (seq bigint);
+CREATE FUNCTION public.fd_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.fd_audit VALUES (NEW.seq); RETURN NULL; END $$;
+CREATE TRIGGER fd_audit AFTER INSERT ON slotguard.change FOR EACH ROW EXECUTE FUNCTION public.fd_audit();
+SELECT id FROM slotguard.book_slot('fd:room', '[2031-05-06 10:00+00,2031-05-06 11:00+00)');
+SELECT c.event, c.id FROM public.fd_audit a JOIN slotguard.change c USING (seq);
+DROP TRIGGER fd_audit ON slotguard.change;
+DROP TABLE public.fd_audit;
+DROP FUNCTION public.fd_audit();
+SELECT id FROM slotguard.book_slot('fd:room', '[2031-05-06 11:00+00,2031-05-06 12:00+00)');
+SELECT event, id FROM fd_new;
+SELECT pg_temp.fd_advance();
+
 -- ---------------------------------------------------------------------------
 -- trim_changes, and off again.
 -- ---------------------------------------------------------------------------
