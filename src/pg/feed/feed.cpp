@@ -434,6 +434,10 @@ const Trigger* feed_trigger(Relation rel) {
 
 void feed_row_inserted(Relation rel, const Trigger* tg, HeapTuple row) { write_change(rel, tg, NULL, row); }
 
+void feed_row_updated(Relation rel, const Trigger* tg, HeapTuple old_row, HeapTuple new_row) {
+    write_change(rel, tg, old_row, new_row);
+}
+
 bool feed_trigger_genuine(Relation rel) {
     TriggerDesc* td = rel->trigdesc;
     if (td == NULL) return true;

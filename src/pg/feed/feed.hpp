@@ -25,5 +25,10 @@ bool feed_trigger_genuine(Relation rel);
 // with the trigger feed_trigger(rel) returned; `row` holds the values as
 // inserted.
 void feed_row_inserted(Relation rel, const Trigger* trigger, HeapTuple row);
+// The same for a row updated (old -> new) without the executor, for direct
+// update paths (none on this branch: order claims leave their direct path
+// while the feed trigger is on, see only_named_triggers in
+// order_claim_next.cpp).
+void feed_row_updated(Relation rel, const Trigger* trigger, HeapTuple old_row, HeapTuple new_row);
 
 }  // namespace sgpg

@@ -263,10 +263,24 @@ void stats_enter(const char* function) {
 
 void stats_leave(void) {
     if (depth == 0) return;
-    Frame* f = current();
-    --depth;
-    if (f == NULL) return;
-    if (error_context_stack == &f->cb) error_context_stack = f->cb.previous;
+    if (depth > MAX_FRAMES) {
+        --depth;
+        return;
+    }
+    // The returning call is the frame on top of the error context stack.
+    // Frames above it are calls whose error someone caught without a
+    // subtransaction (PG_TRY): their callbacks are already off the stack.
+    Frame* f = NULL;
+    for (int k = depth - 1; k >= 0 && f == NULL; --k)
+        if (error_context_stack == &frames[k].cb) {
+            f = &frames[k];
+            depth = k;
+        }
+    if (f == NULL) {
+        --depth;
+        return;
+    }
+    error_context_stack = f->cb.previous;
     take_waits(f);
     if (!f->refused) add(f->row, C_SUCCEEDED, 1);
 }
