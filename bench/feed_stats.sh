@@ -52,7 +52,7 @@ run() {  # prints TPS; sets CPU_US (server CPU microseconds per transaction)
     echo "$out" >>"$work/pgbench.log"
     local tx
     tx=$(awk '/number of transactions actually processed/ { print $NF }' <<<"$out" | cut -d/ -f1)
-    CPU_US=$(awk -v c="$((c1 - c0))" -v hz="$_CPU_HZ" -v n="${tx:-0}" 'BEGIN { printf "%.0f", n > 0 ? c / hz * 1e6 / n : 0 }')
+    CPU_US=$(awk -v c="$((c1 - c0))" -v hz="$_CPU_HZ" -v n="${tx:-0}" 'BEGIN { printf "%.0f", ((n > 0) ? c / hz * 1e6 / n : 0) }')
     awk '/^tps = / { printf "%.0f\n", $3 }' <<<"$out"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
