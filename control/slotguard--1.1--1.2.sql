@@ -38,7 +38,8 @@ BEGIN
     END LOOP;
     IF grant_access.admin THEN
         -- slotguard.confinements: created by the confinement section below.
-        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards, slotguard.confinements TO %s', grant_access.role);
+        -- slotguard.stats: created by the change feed and statistics section.
+        EXECUTE pg_catalog.format('GRANT SELECT ON slotguard.guards, slotguard.confinements, slotguard.stats TO %s', grant_access.role);
     END IF;
 END
 $$;
@@ -61,7 +62,7 @@ BEGIN
     FOR f IN SELECT pg_catalog.unnest(slotguard.access_functions(false) || slotguard.access_functions(true)) LOOP
         EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, revoke_access.role);
     END LOOP;
-    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards, slotguard.confinements FROM %s', revoke_access.role);
+    EXECUTE pg_catalog.format('REVOKE SELECT ON slotguard.guards, slotguard.confinements, slotguard.stats FROM %s', revoke_access.role);
     EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA slotguard FROM %s', revoke_access.role);
 END
 $$;
@@ -583,6 +584,92 @@ AS 'MODULE_PATHNAME', 'sg_claim_next_orders';
 COMMENT ON FUNCTION slotguard.claim_next_orders(text, text, interval, int) IS
     'Up to max (1..1000) claims at once, in claim_next_order''s order, never waiting on rows other sessions hold.';
 
+-- --- change feed and statistics (API.md §13) ---
+-- The feed: slotguard.change, written in the changing transaction by the
+-- trigger enable_change_feed() puts on booking, assignment, orders and (once
+-- it exists) waitlist, and by the direct booking insert itself; seq is the
+-- writer's xid8 << 20 | n, so changes() can return exactly the rows whose
+-- writers have all ended (src/pg/feed/feed.cpp, docs/feed.md).
+CREATE TABLE slotguard.change (
+    seq    bigint PRIMARY KEY,
+    tenant text NOT NULL,
+    entity text NOT NULL,
+    id     text,
+    event  text NOT NULL,
+    at     timestamptz NOT NULL DEFAULT now(),
+    data   jsonb
+);
+COMMENT ON TABLE slotguard.change IS
+    'The change feed (enable_change_feed): one row per change of a booking, assignment, order or waitlist entry. Read it with changes(after).';
+SELECT pg_catalog.pg_extension_config_dump('slotguard.change', '');
+
+CREATE FUNCTION slotguard.change_feed_trigger()
+RETURNS trigger
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'sg_change_feed_trigger';
+COMMENT ON FUNCTION slotguard.change_feed_trigger() IS
+    'The trigger enable_change_feed() installs: writes the change row and NOTIFY slotguard_changes.';
+REVOKE ALL ON FUNCTION slotguard.change_feed_trigger() FROM PUBLIC;
+
+CREATE FUNCTION slotguard.enable_change_feed(notify boolean DEFAULT true)
+RETURNS void
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_enable_change_feed';
+COMMENT ON FUNCTION slotguard.enable_change_feed(boolean) IS
+    'Starts writing slotguard.change rows (and, unless notify is false, NOTIFY slotguard_changes at commit) for every change of a booking, assignment, order or waitlist entry. Idempotent.';
+
+CREATE FUNCTION slotguard.disable_change_feed()
+RETURNS void
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_disable_change_feed';
+COMMENT ON FUNCTION slotguard.disable_change_feed() IS
+    'Stops the change feed (rows already written stay). Idempotent.';
+
+CREATE FUNCTION slotguard.changes(after bigint, max int DEFAULT 1000)
+RETURNS SETOF slotguard.change
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_changes';
+COMMENT ON FUNCTION slotguard.changes(bigint, int) IS
+    'Up to max changes after seq `after`, ascending, only of transactions that have ended: polling with the last seq seen never misses a change. A confined caller sees its tenants'' rows (with a holder claim, its own bookings'').';
+
+CREATE FUNCTION slotguard.trim_changes(before timestamptz)
+RETURNS bigint
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_trim_changes';
+COMMENT ON FUNCTION slotguard.trim_changes(timestamptz) IS
+    'Deletes change rows written before `before` (a confined caller: of its tenants); how many.';
+
+-- Statistics: counted at enter_api/leave_api and on the error path, in
+-- shared memory when slotguard is in shared_preload_libraries, else per
+-- backend (src/pg/stats/stats.cpp, docs/stats.md).
+CREATE FUNCTION slotguard.stats_rows()
+RETURNS TABLE (function text, calls bigint, succeeded bigint, refused bigint, waited bigint,
+               wait_ms double precision, replays bigint, holds_expired bigint, fenced bigint,
+               since timestamptz, scope text)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_stats_rows';
+COMMENT ON FUNCTION slotguard.stats_rows() IS
+    'The rows of slotguard.stats.';
+
+CREATE VIEW slotguard.stats AS SELECT * FROM slotguard.stats_rows();
+COMMENT ON VIEW slotguard.stats IS
+    'Per API function: calls, succeeded, refused (23P01/55P03), waited, wait_ms, replays, holds_expired, fenced since the last stats_reset(); scope cluster (preloaded) or backend.';
+REVOKE ALL ON slotguard.stats FROM PUBLIC;
+
+CREATE FUNCTION slotguard.stats_reset()
+RETURNS void
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_stats_reset';
+COMMENT ON FUNCTION slotguard.stats_reset() IS
+    'Zeroes slotguard.stats and hot_resources() (cluster-wide when preloaded).';
+
+CREATE FUNCTION slotguard.hot_resources("limit" int DEFAULT 20)
+RETURNS TABLE (resource_key text, refused bigint)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_hot_resources';
+COMMENT ON FUNCTION slotguard.hot_resources(int) IS
+    'The resources with the most refused bookings since the last stats_reset(), most first (approximate beyond the 256 tracked keys).';
+
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
 -- --- grants of the functions new in 1.2 (keep last) ---
@@ -607,7 +694,13 @@ RETURN CASE WHEN admin THEN ARRAY[
     'slotguard.unprotect(regclass)',
     'slotguard.confine(regrole, text[], text, text)',
     'slotguard.unconfine(regrole)',
-    'slotguard.expire_holds(int)']::regprocedure[]
+    'slotguard.expire_holds(int)',
+    'slotguard.enable_change_feed(boolean)',
+    'slotguard.disable_change_feed()',
+    'slotguard.trim_changes(timestamptz)',
+    'slotguard.stats_rows()',
+    'slotguard.stats_reset()',
+    'slotguard.hot_resources(int)']::regprocedure[]
 ELSE ARRAY[
     'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
     'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
@@ -632,7 +725,8 @@ ELSE ARRAY[
     'slotguard.tenant_of(text)',
     'slotguard.shard_info()',
     'slotguard.join_waitlist(text, tstzrange, int, text, interval, jsonb)',
-    'slotguard.leave_waitlist(bigint)']::regprocedure[]
+    'slotguard.leave_waitlist(bigint)',
+    'slotguard.changes(bigint, int)']::regprocedure[]
 END;
 COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
     'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';

@@ -5,6 +5,8 @@
 SET client_min_messages = warning;
 SET TIME ZONE 'UTC';
 CREATE EXTENSION IF NOT EXISTS slotguard CASCADE;
+-- Tokens are printed: start from a fixed point, whatever earlier files claimed.
+SELECT setval('slotguard.order_claim_token_seq', 1000) AS token_base;
 
 -- Runs a statement; 'ok' or "SQLSTATE: message".
 CREATE FUNCTION pg_temp.oq_try(q text) RETURNS text LANGUAGE plpgsql AS $$

@@ -26,6 +26,7 @@
 #include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "engine/spi_plans.hpp"
+#include "stats/stats.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -391,6 +392,8 @@ FunctionInfo function_info(Oid fn) {
 }  // namespace
 
 CallerScope enter_api(FunctionCallInfo fcinfo, const char* function) {
+    // Counted (and its refusals caught) until leave_api or the error.
+    stats_enter(function);
     CallerScope s;
     GetUserIdAndSecContext(&s.saved_user, &s.saved_sec);
     s.caller = s.saved_user;
@@ -420,6 +423,7 @@ CallerScope enter_api(FunctionCallInfo fcinfo, const char* function) {
 
 void leave_api(const CallerScope* s) {
     if (s->switched) SetUserIdAndSecContext(s->saved_user, s->saved_sec);
+    stats_leave();
 }
 
 bool tenant_allowed(const Confinement* c, text* key) {

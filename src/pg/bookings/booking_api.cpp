@@ -3,6 +3,8 @@
 #include "workers/workers.hpp"
 #include "bookings/plans.hpp"
 #include "waitlist/waitlist.hpp"
+#include "feed/feed.hpp"
+#include "stats/stats.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_book_slot);
@@ -246,6 +248,7 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     }
     SPI_connect();
     if (req->idem != NULL && find_idempotent(req, out)) {
+        stats_replay();
         SPI_finish();
         return;
     }
@@ -281,6 +284,8 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     }
     if (!req->offer) note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK && direct) {
+        // The feed trigger does not fire for a direct insert: its row here.
+        if (const Trigger* feed = feed_trigger(rels.heap)) feed_row_inserted(rels.heap, feed, di.tuple);
         out->booked = true;
         out->id = di.id;
         if (raise) {
@@ -294,9 +299,11 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
         out->id = booking_id_of(ar.row);
     } else if (ar.outcome == ADMIT_DUPLICATE_KEY) {
         if (!find_idempotent(req, out)) elog(ERROR, "slotguard: idempotent booking vanished; retry");
+        stats_replay();
     } else if (req->offer) {
         // A waitlist offer that does not fit (now) is simply not made.
     } else {
+        stats_refused(req->key);
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
         int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
                                           alts, max_suggestions);

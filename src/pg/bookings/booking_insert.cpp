@@ -16,6 +16,7 @@
 // Column defaults (id, created_at, updated_at, ...) are the table's own,
 // evaluated per row, so a changed default is honoured.
 #include "bookings/bookings.hpp"
+#include "feed/feed.hpp"
 
 extern "C" {
 #include "catalog/heap.h"
@@ -66,7 +67,8 @@ const ColumnType api_columns[] = {
     {"idempotency_key", TEXTOID}, {"hold_expires_at", TIMESTAMPTZOID}, {"metadata", JSONBOID},
     {"blocked", TSTZRANGEOID},  // resource_hash (1.1) is checked when it exists
 };
-const char* const guard_triggers[] = {"booking_guard_before", "booking_guard_after"};
+// The change feed's trigger too: book() writes its row itself (feed/feed.hpp).
+const char* const guard_triggers[] = {"booking_guard_before", "booking_guard_after", FEED_TRIGGER_NAME};
 
 // The one stored generated column the direct path computes itself:
 // resource_hash = slotguard.entry_hash(resource_key).
@@ -108,6 +110,7 @@ void build_shape(Relation rel) {
     shape.usable = plain_table(rel) && columns_typed(desc, api_columns, lengthof(api_columns)) &&
                    optional_column_typed(desc, shape.c_hash, INT8OID) &&
                    only_named_triggers(rel->trigdesc, TRIGGER_TYPE_INSERT, guard_triggers, lengthof(guard_triggers)) &&
+                   feed_trigger_genuine(rel) &&
                    only_expected_checks(rel, known_checks, lengthof(known_checks)) && only_known_generated(desc);
 
     MemoryContext old = MemoryContextSwitchTo(shape.cxt);

@@ -19,6 +19,10 @@
 #include "engine/glue.hpp"
 
 namespace sgpg {
+
+uint64 admission_waits = 0;
+uint64 admission_wait_us = 0;
+
 namespace {
 
 // The combined verdict over all targets.
@@ -112,12 +116,15 @@ void evaluate(const AdmitTarget* targets, int n, const ItemPointerData* exclude,
 // for anyone but younger speculative inserters; the caller then scans again.
 // Any other pending writer is waited for until it ends.
 void wait_for_pending(const Verdict* v) {
+    TimestampTz start = GetCurrentTimestamp();
+    ++admission_waits;
     for (int i = 0; i < v->n_xids; ++i) {
         if (v->tokens[i] != 0)
             SpeculativeInsertionWait(v->xids[i], v->tokens[i]);
         else
             XactLockTableWait(v->xids[i], NULL, NULL, XLTW_None);
     }
+    admission_wait_us += (uint64)Max(GetCurrentTimestamp() - start, 0);
 }
 
 // True when every pending writer that matters is a speculative insertion of

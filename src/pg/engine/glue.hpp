@@ -31,6 +31,11 @@ bool internal_write_here(void);
 // In the body of a guard trigger fired by such a statement.
 bool internal_write_in_trigger(void);
 
+// Waits of this backend for other transactions' decisions (admission.cpp),
+// and their total length: read by the statistics around each API call.
+extern uint64 admission_waits;
+extern uint64 admission_wait_us;
+
 // --- text comparison --------------------------------------------------------
 // Byte equality, which is what = means for the deterministic collations of
 // the keys and statuses compared here.

@@ -1,5 +1,6 @@
 // Module entry: settings and transaction hooks.
 #include "engine/glue.hpp"
+#include "stats/stats.hpp"
 
 extern "C" {
 #include "utils/fmgrprotos.h"
@@ -93,4 +94,5 @@ void _PG_init(void) {
     MarkGUCPrefixReserved("slotguard");
     RegisterXactCallback(sgpg::reset_on_xact, NULL);
     RegisterSubXactCallback(sgpg::reset_on_subxact, NULL);
+    sgpg::stats_init();
 }

@@ -15,6 +15,7 @@
 // match nothing; under REPEATABLE READ / SERIALIZABLE they fail with 40001
 // instead. Either way there is never a second winner. Only when the UPDATE
 // matched nothing is the row read again, to tell the caller why.
+#include "stats/stats.hpp"
 #include "access/access.hpp"
 #include "engine/glue.hpp"
 #include "orders/order_claim_next.hpp"
@@ -181,6 +182,7 @@ bool held_by(const OrderState& s, text* claimant) {
 // with the call. A change feed's "fenced" event or a stats counter hooks in
 // here, and only here.
 [[noreturn]] void raise_stale_token(text* key, text* claimant, int64 token, const OrderState& s) {
+    stats_fenced();
     ereport(ERROR, (errcode(ERRCODE_LOCK_NOT_AVAILABLE),
                     errmsg("claim token %lld of \"%s\" on order \"%s\" is stale", (long long)token,
                            text_to_cstring(claimant), text_to_cstring(key)),

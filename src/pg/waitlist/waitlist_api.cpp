@@ -1,5 +1,6 @@
 // SQL entry points of API.md §12: expire_holds, join_waitlist,
 // leave_waitlist. Offers are made by offer_freed (waitlist_offer.cpp).
+#include "stats/stats.hpp"
 #include "waitlist/waitlist.hpp"
 #include "waitlist/waitlist_plans.hpp"
 
@@ -89,6 +90,7 @@ extern "C" Datum sg_expire_holds(PG_FUNCTION_ARGS) {
         offer_freed_tries(DatumGetTextPP(SPI_getbinval(tt->vals[i], tt->tupdesc, 1, &isnull)), (Datum)0, retry_tries);
     }
     SPI_finish();
+    stats_holds_expired((int64)n);
     leave_api(&scope);
     PG_RETURN_INT32((int32)n);
 }
