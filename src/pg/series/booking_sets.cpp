@@ -326,6 +326,11 @@ void raise_set_conflict(const SetRequest* req, const SetResource* res, int n_res
     pg_unreachable();
 }
 
+bool range_is(Datum stored, const TsRange& r) {
+    TsRange s = decode_range(stored);
+    return s.lower == r.lower && s.upper == r.upper && s.lower_inc == r.lower_inc && s.upper_inc == r.upper_inc;
+}
+
 Datum booking_field(HeapTupleHeader row, const char* name, bool* isnull) {
     return GetAttributeByName(row, name, isnull);
 }

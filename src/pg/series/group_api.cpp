@@ -64,7 +64,7 @@ bool same_group(void* arg, const SetRequest* req, HeapTupleHeader* rows, int n) 
         Datum k = booking_field(rows[i], "resource_key", &isnull);
         if (isnull || !in_sorted(g->sorted_keys, g->n_keys, DatumGetTextPP(k))) return false;
         Datum d = booking_field(rows[i], "during", &isnull);
-        if (isnull || !DatumGetBool(DirectFunctionCall2(range_eq, d, g->during))) return false;
+        if (isnull || !range_is(d, req->ranges[0])) return false;
         Datum s = booking_field(rows[i], "seats", &isnull);
         if (isnull || DatumGetInt32(s) != req->seats) return false;
     }

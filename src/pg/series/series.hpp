@@ -100,6 +100,8 @@ typedef bool (*SameSetFn)(void* arg, const SetRequest* req, HeapTupleHeader* row
 bool find_set_by_key(const SetRequest* req, SameSetFn same, void* arg, SetResult* out);
 // Every row of the set as a result set, into the caller's tuplestore.
 void put_rows(ReturnSetInfo* rsinfo, const Datum* rows, int n);
+// Whether a stored tstzrange is exactly r (bounds and their styles).
+bool range_is(Datum stored, const TsRange& r);
 // Field of a slotguard.booking datum.
 Datum booking_field(HeapTupleHeader row, const char* name, bool* isnull);
 

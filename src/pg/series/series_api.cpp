@@ -20,8 +20,6 @@ struct SeriesCall {
     SetResult out;
 };
 
-bool same_range(Datum a, Datum b) { return DatumGetBool(DirectFunctionCall2(range_eq, a, b)); }
-
 // A replay names the same series: same resource, first occurrence, seats
 // and number of occurrences.
 bool same_series(void*, const SetRequest* req, HeapTupleHeader* rows, int n) {
@@ -30,7 +28,7 @@ bool same_series(void*, const SetRequest* req, HeapTupleHeader* rows, int n) {
     Datum k = booking_field(rows[0], "resource_key", &isnull);
     if (isnull || !same_text(DatumGetTextPP(k), req->keys[0])) return false;
     Datum d = booking_field(rows[0], "during", &isnull);
-    if (isnull || !same_range(d, range_datum(req->ranges[0]))) return false;
+    if (isnull || !range_is(d, req->ranges[0])) return false;
     Datum s = booking_field(rows[0], "seats", &isnull);
     return !isnull && DatumGetInt32(s) == req->seats;
 }
