@@ -204,12 +204,14 @@ extern "C" Datum sg_cancel_series(PG_FUNCTION_ARGS) {
     // Whose series it is, before any lock: another's is P0002 at once, as
     // an unknown id, and the caller never waits on rows that are not its own.
     Datum ov[1] = {Int64GetDatum(id)};
-    run_latest(series_plan(SPLAN_SERIES_OWNER), ov, NULL, 1);
+    // Every row: an owner's direct UPDATE may have changed one's holder.
+    run_latest(series_plan(SPLAN_SERIES_OWNER), ov, NULL, conf->confined ? 0 : 1);
     if (SPI_processed == 0) raise_unknown_series(id);
-    if (conf->confined) {
+    for (uint64 r = 0; conf->confined && r < SPI_processed; ++r) {
+        CHECK_FOR_INTERRUPTS();
         bool knull, hnull;
-        Datum k = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &knull);
-        Datum h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &hnull);
+        Datum k = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &knull);
+        Datum h = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &hnull);
         if (knull || !tenant_allowed(conf, DatumGetTextPP(k)) || !holder_allowed(conf, hnull ? NULL : DatumGetTextPP(h)))
             raise_unknown_series(id);
     }
