@@ -114,20 +114,70 @@ namespace {
 struct SetWrite {
     const SetRequest* req;
     const AdmitTarget* targets;
+    GuardedRels* rels;
     int64 set_id;
     Datum* rows;   // in the caller's context
     int64* ids;
 };
 
-void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
-    SetWrite* w = (SetWrite*)arg;
+void take_set_id(SetWrite* w) {
+    if (w->set_id != 0) return;
+    if (SPI_execute_plan(series_plan(SPLAN_NEXT_SET_ID), NULL, NULL, false, 1) != SPI_OK_SELECT)
+        elog(ERROR, "slotguard: no set id");
+    bool isnull;
+    w->set_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+// The rows straight into the heap and indexes, as book_slot writes its
+// booking (booking_insert.cpp), but each one confirmed at once: inside the
+// admission's subtransaction it is then an ordinary row of that
+// subtransaction, as an INSERT's would be. The set column (series_id or
+// group_id) is put into the formed row. False when the table has anything
+// only an SQL INSERT reproduces: write_set_sql then.
+bool write_set_direct(SetWrite* w, ItemPointer tids, MemoryContext result_cxt) {
     const SetRequest* req = w->req;
-    if (w->set_id == 0) {
-        if (SPI_execute_plan(series_plan(SPLAN_NEXT_SET_ID), NULL, NULL, false, 1) != SPI_OK_SELECT)
-            elog(ERROR, "slotguard: no set id");
-        bool isnull;
-        w->set_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    DirectInsert d;
+    if (!direct_insert_begin(&d, w->rels->heap)) return false;
+    TupleDesc desc = RelationGetDescr(w->rels->heap);
+    AttrNumber set_col = column_if_exists(desc, req->series ? "series_id" : "group_id");
+    if (set_col == InvalidAttrNumber || TupleDescAttr(desc, set_col - 1)->atttypid != INT8OID) return false;
+    take_set_id(w);
+    for (int i = 0; i < req->n; ++i) {
+        CHECK_FOR_INTERRUPTS();
+        BookingValues bv;
+        bv.key = req->keys[i];
+        bv.during = w->targets[i].during;
+        bv.seats = req->seats;
+        bv.status = req->held ? "held" : "confirmed";
+        bv.holder = req->holder;
+        bv.idem = i == 0 ? req->idem : NULL;
+        bv.has_expires = req->held;
+        bv.expires = req->expires;
+        bv.has_metadata = req->has_metadata;
+        bv.metadata = req->metadata;
+        bv.blocked = w->targets[i].blocked;
+        direct_insert_form(&d, &bv);
+        int col = set_col;
+        Datum value = Int64GetDatum(w->set_id);
+        bool isnull = false;
+        d.tuple = heap_modify_tuple_by_cols(d.tuple, desc, 1, &col, &value, &isnull);
+        TransactionId xid = GetCurrentTransactionId();
+        uint32 token = SpeculativeInsertionLockAcquire(xid);
+        direct_insert_speculative(&d, token, &tids[i]);
+        direct_insert_decide(&d, true);
+        SpeculativeInsertionLockRelease(xid);
+        MemoryContext old = MemoryContextSwitchTo(result_cxt);
+        w->rows[i] = direct_insert_row(&d);
+        MemoryContextSwitchTo(old);
+        w->ids[i] = d.id;
     }
+    direct_insert_end(&d);
+    return true;
+}
+
+void write_set_sql(SetWrite* w, ItemPointer tids) {
+    const SetRequest* req = w->req;
+    take_set_id(w);
     Datum* keys = (Datum*)palloc(sizeof(Datum) * req->n);
     Datum* during = (Datum*)palloc(sizeof(Datum) * req->n);
     Datum* blocked = (Datum*)palloc(sizeof(Datum) * req->n);
@@ -151,9 +201,7 @@ void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     if (req->idem == NULL) nulls[5] = 'n';
     if (!req->held) nulls[6] = 'n';
     if (!req->has_metadata) nulls[7] = 'n';
-    int mark = begin_internal_write();
     int rc = SPI_execute_plan(series_plan(req->series ? SPLAN_INSERT_SERIES : SPLAN_INSERT_GROUP), v, nulls, false, 0);
-    end_internal_write(mark);
     if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != (uint64)req->n)
         elog(ERROR, "slotguard: writing a set of %d bookings failed", req->n);
     for (int i = 0; i < req->n; ++i) {
@@ -165,6 +213,13 @@ void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
         w->rows[i] = SPI_datumTransfer(SPI_getbinval(t, d, 2, &isnull), false, -1);
         w->ids[i] = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
     }
+}
+
+void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext result_cxt) {
+    SetWrite* w = (SetWrite*)arg;
+    int mark = begin_internal_write();
+    if (!write_set_direct(w, tids, result_cxt)) write_set_sql(w, tids);
+    end_internal_write(mark);
     *row = (Datum)0;
 }
 
@@ -212,7 +267,7 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
             targets[i] = AdmitTarget{rels, collect_occupants, r->key, range_datum(req->ranges[i]), range_datum(blocked),
                                      span_of(blocked), req->seats, r->res.capacity, NULL, (Datum)0};
         }
-        SetWrite w = {req, targets, 0, out->rows, out->ids};
+        SetWrite w = {req, targets, rels, 0, out->rows, out->ids};
         SetLocks locks = {res, n_res};
         AdmitResult ar;
         admit_write(targets, req->n, write_set, &w, &ar, lock_set, &locks);

@@ -111,7 +111,9 @@ extern "C" Datum sg_book_together(PG_FUNCTION_ARGS) {
         admit_set(&req, res, n_res, &rels, &out);
         if (out.outcome == SET_REPLAYED && !find_set_by_key(&req, same_group, &g, &out))
             elog(ERROR, "slotguard: idempotent group vanished; retry");
-        if (out.outcome == SET_CONFLICT) {
+        // The same call, concurrently, committed first: a replay.
+        if (out.outcome == SET_CONFLICT && req.idem != NULL && find_set_by_key(&req, same_group, &g, &out)) {
+        } else if (out.outcome == SET_CONFLICT) {
             explain_set(&req, res, n_res, &rels, &out);
             raise_set_conflict(&req, res, n_res, &rels, &out,
                                psprintf("resources are not all available for %s", range_text(during)));
@@ -242,6 +244,8 @@ extern "C" Datum sg_book_any(PG_FUNCTION_ARGS) {
         if (next >= n_order) break;
         chosen[out.conflict_row] = order[next++];
     }
+    // The same call, concurrently, committed first: a replay.
+    if (!booked && all.idem != NULL && find_set_by_key(&all, same_group, &g, &out)) booked = true;
     if (!booked) {
         // Fewer than count can be had: which are taken, and by what.
         StringInfoData detail;

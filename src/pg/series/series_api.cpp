@@ -123,6 +123,9 @@ void book_series_call(FunctionCallInfo fcinfo, const Confinement* conf, SeriesCa
     admit_set(req, c->res, c->n_res, &c->rels, &c->out);
     if (c->out.outcome == SET_REPLAYED && !find_set_by_key(req, same_series, NULL, &c->out))
         elog(ERROR, "slotguard: idempotent series vanished; retry");
+    // The same call, concurrently, committed first: its rows are what
+    // conflicted. A replay, not a refusal.
+    if (c->out.outcome == SET_CONFLICT && req->idem != NULL && find_set_by_key(req, same_series, NULL, &c->out)) return;
     if (c->out.outcome == SET_CONFLICT) explain_set(req, c->res, c->n_res, &c->rels, &c->out);
 }
 
