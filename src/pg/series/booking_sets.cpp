@@ -128,6 +128,35 @@ void take_set_id(SetWrite* w) {
     w->set_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+// Forms row i of the set in d, with the set column (series_id or group_id).
+void form_set_row(SetWrite* w, DirectInsert* d, AttrNumber set_col, int i) {
+    const SetRequest* req = w->req;
+    BookingValues bv;
+    bv.key = req->keys[i];
+    bv.during = w->targets[i].during;
+    bv.seats = req->seats;
+    bv.status = req->held ? "held" : "confirmed";
+    bv.holder = req->holder;
+    bv.idem = i == 0 ? req->idem : NULL;
+    bv.has_expires = req->held;
+    bv.expires = req->expires;
+    bv.has_metadata = req->has_metadata;
+    bv.metadata = req->metadata;
+    bv.blocked = w->targets[i].blocked;
+    direct_insert_form(d, &bv);
+    int col = set_col;
+    Datum value = Int64GetDatum(w->set_id);
+    bool isnull = false;
+    d->tuple = heap_modify_tuple_by_cols(d->tuple, RelationGetDescr(d->rel), 1, &col, &value, &isnull);
+}
+
+// The set column a direct write fills, or InvalidAttrNumber (then SQL).
+AttrNumber set_column(Relation heap, bool series) {
+    TupleDesc desc = RelationGetDescr(heap);
+    AttrNumber c = column_if_exists(desc, series ? "series_id" : "group_id");
+    return c != InvalidAttrNumber && TupleDescAttr(desc, c - 1)->atttypid == INT8OID ? c : InvalidAttrNumber;
+}
+
 // The rows straight into the heap and indexes, as book_slot writes its
 // booking (booking_insert.cpp), but each one confirmed at once: inside the
 // admission's subtransaction it is then an ordinary row of that
@@ -138,29 +167,12 @@ bool write_set_direct(SetWrite* w, ItemPointer tids, MemoryContext result_cxt) {
     const SetRequest* req = w->req;
     DirectInsert d;
     if (!direct_insert_begin(&d, w->rels->heap)) return false;
-    TupleDesc desc = RelationGetDescr(w->rels->heap);
-    AttrNumber set_col = column_if_exists(desc, req->series ? "series_id" : "group_id");
-    if (set_col == InvalidAttrNumber || TupleDescAttr(desc, set_col - 1)->atttypid != INT8OID) return false;
+    AttrNumber set_col = set_column(w->rels->heap, req->series);
+    if (set_col == InvalidAttrNumber) return false;
     take_set_id(w);
     for (int i = 0; i < req->n; ++i) {
         CHECK_FOR_INTERRUPTS();
-        BookingValues bv;
-        bv.key = req->keys[i];
-        bv.during = w->targets[i].during;
-        bv.seats = req->seats;
-        bv.status = req->held ? "held" : "confirmed";
-        bv.holder = req->holder;
-        bv.idem = i == 0 ? req->idem : NULL;
-        bv.has_expires = req->held;
-        bv.expires = req->expires;
-        bv.has_metadata = req->has_metadata;
-        bv.metadata = req->metadata;
-        bv.blocked = w->targets[i].blocked;
-        direct_insert_form(&d, &bv);
-        int col = set_col;
-        Datum value = Int64GetDatum(w->set_id);
-        bool isnull = false;
-        d.tuple = heap_modify_tuple_by_cols(d.tuple, desc, 1, &col, &value, &isnull);
+        form_set_row(w, &d, set_col, i);
         TransactionId xid = GetCurrentTransactionId();
         uint32 token = SpeculativeInsertionLockAcquire(xid);
         direct_insert_speculative(&d, token, &tids[i]);
@@ -223,6 +235,30 @@ void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext result_cxt
     *row = (Datum)0;
 }
 
+// One row without an idempotency key: admitted as book_slot admits its
+// booking, a speculative insertion without a subtransaction (admit_insert).
+struct SingleWrite {
+    SetWrite* w;
+    DirectInsert* d;
+    AttrNumber set_col;
+    bool formed;  // formed on the first write: a refusal uses no id
+};
+
+bool single_insert(void* arg, uint32 token, ItemPointer tid) {
+    SingleWrite* s = (SingleWrite*)arg;
+    if (!s->formed) {
+        take_set_id(s->w);
+        form_set_row(s->w, s->d, s->set_col, 0);
+        s->formed = true;
+    }
+    int mark = begin_internal_write();
+    direct_insert_speculative(s->d, token, tid);
+    end_internal_write(mark);
+    return true;
+}
+
+void single_decide(void* arg, bool keep) { direct_insert_decide(((SingleWrite*)arg)->d, keep); }
+
 // Before the first write: every resource lock, in key order, held to
 // commit; false if a resource's settings changed since they were read.
 struct SetLocks {
@@ -270,7 +306,21 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
         SetWrite w = {req, targets, rels, 0, out->rows, out->ids};
         SetLocks locks = {res, n_res};
         AdmitResult ar;
-        admit_write(targets, req->n, write_set, &w, &ar, lock_set, &locks);
+        DirectInsert d;
+        AttrNumber set_col = InvalidAttrNumber;
+        bool single = req->n == 1 && req->idem == NULL && (set_col = set_column(rels->heap, req->series)) != InvalidAttrNumber &&
+                      direct_insert_begin(&d, rels->heap);
+        if (single) {
+            SingleWrite sw = {&w, &d, set_col, false};
+            admit_insert(&targets[0], single_insert, single_decide, &sw, &ar, lock_set, &locks);
+            if (ar.outcome == ADMIT_OK) {
+                out->rows[0] = direct_insert_row(&d);
+                out->ids[0] = d.id;
+            }
+            direct_insert_end(&d);
+        } else {
+            admit_write(targets, req->n, write_set, &w, &ar, lock_set, &locks);
+        }
         if (ar.outcome == ADMIT_RETRY) continue;  // settings changed: targets again
         if (ar.outcome == ADMIT_OK) {
             out->outcome = SET_BOOKED;
