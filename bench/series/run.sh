@@ -12,8 +12,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/bench/series
 source "$ROOT/test/lib/cluster.sh"
-SECONDS_EACH=${SECONDS_EACH:-8}
-ROUNDS=${ROUNDS:-3}
+SECONDS_EACH=${SECONDS_EACH:-5}
+ROUNDS=${ROUNDS:-5}
 cluster_start "fsync = off" "synchronous_commit = off" "shared_buffers = 256MB" "log_min_messages = warning" "max_connections = 50"
 cluster_psql -q -f "$HERE/setup.sql" >/dev/null
 
@@ -27,23 +27,30 @@ tps() { # script clients -> TPS (excluding connection time); every run starts fr
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 declare -A R
+# Per round, each contender right after its anchor; a ratio per round, the
+# median of those (slow swings of the shared machine's load cancel out).
+RS= RO= RA=
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 for ((i = 0; i < ROUNDS; i++)); do
-    for s in series_10.sql singles_10_statements.sql singles_10_one_statement.sql; do R[$s]+=" $(tps $s 1)"; done
-    for s in any_book_any.sql any_try_each.sql; do R[$s]+=" $(tps $s 8)"; done
+    st=$(tps singles_10_statements.sql 1); ser=$(tps series_10.sql 1); one=$(tps singles_10_one_statement.sql 1)
+    R[singles_10_statements.sql]+=" $st" R[series_10.sql]+=" $ser" R[singles_10_one_statement.sql]+=" $one"
+    RS+=" $(ratio "$st" "$ser")" RO+=" $(ratio "$one" "$ser")"
+    loop=$(tps any_try_each.sql 8); any=$(tps any_book_any.sql 8)
+    R[any_try_each.sql]+=" $loop" R[any_book_any.sql]+=" $any"
+    RA+=" $(ratio "$loop" "$any")"
 done
 load=$(cut -d' ' -f1 /proc/loadavg)
 m() { median ${R[$1]}; }
-ser=$(m series_10.sql) st=$(m singles_10_statements.sql) one=$(m singles_10_one_statement.sql)
-any=$(m any_book_any.sql) loop=$(m any_try_each.sql)
-r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+r() { printf '%.2f' "$(median $1)"; }
 cat <<MD
-| workload | clients | TPS (median of $ROUNDS × ${SECONDS_EACH} s) | runs | time per call vs anchor |
+| workload | clients | TPS, median of $ROUNDS × ${SECONDS_EACH} s | TPS of each run | time per call vs anchor (median of the per-round ratios) |
 |---|---:|---:|---|---:|
-| book_series, 10 weekly occurrences | 1 | $ser | ${R[series_10.sql]} | $(r "$st" "$ser") × the 10-statement loop, $(r "$one" "$ser") × the one-statement loop |
-| 10 × book_slot, 10 statements, one transaction (anchor) | 1 | $st | ${R[singles_10_statements.sql]} | 1.00 |
-| 10 × book_slot, one statement (anchor) | 1 | $one | ${R[singles_10_one_statement.sql]} | 1.00 |
-| book_any over 10 resources (3 taken) | 8 | $any | ${R[any_book_any.sql]} | $(r "$loop" "$any") × the loop |
-| try_book_slot each in turn (anchor) | 8 | $loop | ${R[any_try_each.sql]} | 1.00 |
+| book_series, 10 weekly occurrences | 1 | $(m series_10.sql) | ${R[series_10.sql]} | $(r "$RS") × the 10-statement transaction; $(r "$RO") × the one-statement one |
+| 10 × book_slot, 10 statements, one transaction (anchor) | 1 | $(m singles_10_statements.sql) | ${R[singles_10_statements.sql]} | 1 |
+| 10 × book_slot, one statement, one transaction (anchor) | 1 | $(m singles_10_one_statement.sql) | ${R[singles_10_one_statement.sql]} | 1 |
+| book_any over 10 resources (3 taken) | 8 | $(m any_book_any.sql) | ${R[any_book_any.sql]} | $(r "$RA") × the loop |
+| try_book_slot each in turn (anchor) | 8 | $(m any_try_each.sql) | ${R[any_try_each.sql]} | 1 |
 
+Per-round ratios: series/10 statements ${RS}; series/one statement ${RO}; book_any/loop ${RA}.
 Load average at the end: $load (2 cores, shared with other work).
 MD
