@@ -670,6 +670,71 @@ AS 'MODULE_PATHNAME', 'sg_hot_resources';
 COMMENT ON FUNCTION slotguard.hot_resources(int) IS
     'The resources with the most refused bookings since the last stats_reset(), most first (approximate beyond the 256 tracked keys).';
 
+-- --- series and groups: several bookings, all or nothing (API.md §11) ---
+-- book_series / try_book_series / cancel_series, book_together, book_any,
+-- assign_any_workers (src/pg/series/). The rows of one call are admitted
+-- together (one subtransaction, one scan per row, resources locked in key
+-- order) and share an id from the booking ids' sequence: series_id for the
+-- occurrences of a series, group_id for book_together / book_any. An
+-- idempotency key is stored on the first row of the set.
+ALTER TABLE slotguard.booking ADD COLUMN series_id bigint, ADD COLUMN group_id bigint;
+COMMENT ON COLUMN slotguard.booking.series_id IS
+    'The series (book_series) this booking is an occurrence of; NULL for a single booking.';
+COMMENT ON COLUMN slotguard.booking.group_id IS
+    'The group (book_together, book_any) this booking was made with; NULL for a single booking.';
+CREATE INDEX booking_series_idx ON slotguard.booking (series_id) WHERE series_id IS NOT NULL;
+CREATE INDEX booking_group_idx ON slotguard.booking (group_id) WHERE group_id IS NOT NULL;
+
+CREATE FUNCTION slotguard.book_series(resource text, first tstzrange, repeat text, seats int DEFAULT 1,
+                                      holder text DEFAULT NULL, hold interval DEFAULT NULL,
+                                      idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS SETOF slotguard.booking
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_book_series';
+COMMENT ON FUNCTION slotguard.book_series(text, tstzrange, text, int, text, interval, text, jsonb) IS
+    'Books every occurrence of an RFC 5545 repeat rule (FREQ=DAILY|WEEKLY|MONTHLY;INTERVAL;COUNT|UNTIL;BYDAY) from first, at first''s local time in the resource''s zone, at most 500, or none (23P01 listing each occurrence that does not fit). The bookings share a series_id.';
+
+CREATE FUNCTION slotguard.try_book_series(resource text, first tstzrange, repeat text, seats int DEFAULT 1,
+                                          holder text DEFAULT NULL, hold interval DEFAULT NULL,
+                                          idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS TABLE (occurrence tstzrange, booking_id bigint, conflicts bigint[], reason text)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_try_book_series';
+COMMENT ON FUNCTION slotguard.try_book_series(text, tstzrange, text, int, text, interval, text, jsonb) IS
+    'Like book_series, but reports each occurrence (its booking id, or its conflicts and why) instead of raising on a conflict; books all or nothing.';
+
+CREATE FUNCTION slotguard.cancel_series(series_id bigint, from_time timestamptz DEFAULT NULL)
+RETURNS SETOF slotguard.booking
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_cancel_series';
+COMMENT ON FUNCTION slotguard.cancel_series(bigint, timestamptz) IS
+    'Cancels the occurrences of a series (those starting at or after from_time, when given: "this and following"), freeing their capacity and workers; returns them.';
+
+CREATE FUNCTION slotguard.book_together(resources text[], during tstzrange, seats int DEFAULT 1,
+                                        holder text DEFAULT NULL, hold interval DEFAULT NULL,
+                                        idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS SETOF slotguard.booking
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_book_together';
+COMMENT ON FUNCTION slotguard.book_together(text[], tstzrange, int, text, interval, text, jsonb) IS
+    'Books the same range on every listed resource (a room and a therapist), all or nothing; the bookings share a group_id.';
+
+CREATE FUNCTION slotguard.book_any(resources text[], during tstzrange, count int DEFAULT 1, seats int DEFAULT 1,
+                                   holder text DEFAULT NULL, hold interval DEFAULT NULL,
+                                   idempotency_key text DEFAULT NULL, metadata jsonb DEFAULT NULL)
+RETURNS SETOF slotguard.booking
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_book_any';
+COMMENT ON FUNCTION slotguard.book_any(text[], tstzrange, int, int, text, interval, text, jsonb) IS
+    'Books count of the listed resources that are free for during, least loaded that local day first (then list order); one taken concurrently is replaced by another free one; 23P01 only when fewer than count can be had. The bookings share a group_id.';
+
+CREATE FUNCTION slotguard.assign_any_workers(booking_id bigint, pool text[], count int,
+                                             assigned_by text DEFAULT NULL, role text DEFAULT NULL)
+RETURNS SETOF slotguard.assignment
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_assign_any_workers';
+COMMENT ON FUNCTION slotguard.assign_any_workers(bigint, text[], int, text, text) IS
+    'Adds count workers from pool who are free for the booking''s range, least busy that local day first, all or nothing; returns the new assignments.';
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
 -- --- grants of the functions new in 1.2 (keep last) ---
@@ -726,7 +791,13 @@ ELSE ARRAY[
     'slotguard.shard_info()',
     'slotguard.join_waitlist(text, tstzrange, int, text, interval, jsonb)',
     'slotguard.leave_waitlist(bigint)',
-    'slotguard.changes(bigint, int)']::regprocedure[]
+    'slotguard.changes(bigint, int)',
+    'slotguard.book_series(text, tstzrange, text, int, text, interval, text, jsonb)',
+    'slotguard.try_book_series(text, tstzrange, text, int, text, interval, text, jsonb)',
+    'slotguard.cancel_series(bigint, timestamptz)',
+    'slotguard.book_together(text[], tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.book_any(text[], tstzrange, int, int, text, interval, text, jsonb)',
+    'slotguard.assign_any_workers(bigint, text[], int, text, text)']::regprocedure[]
 END;
 COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
     'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';

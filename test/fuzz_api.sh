@@ -84,7 +84,11 @@ DECLARE
     'try_claim_order(%t, %t, %iv)', 'configure_shard(%i, %i)', 'tenant_of(%t)', 'shard_info()',
     'entry_hash(%t)', 'order_row_ok(%t, %t, %t, %ts, %ts, %ts, %i, %i, %b)',
     'grant_access(%g, %o)', 'revoke_access(%g)', 'access_functions(%o)',
-    'expire_holds(%i)', 'join_waitlist(%t, %r, %i, %t, %iv, %j)', 'leave_waitlist(%b)'];
+    'expire_holds(%i)', 'join_waitlist(%t, %r, %i, %t, %iv, %j)', 'leave_waitlist(%b)',
+    'book_series(%t, %r, %t, %i, %t, %iv, %t, %j)', 'try_book_series(%t, %r, %t, %i, %t, %iv, %t, %j)',
+    'book_series(%t, %r, ''FREQ=DAILY;COUNT=3'', %i, %t, %iv, %t, %j)', 'cancel_series(%b, %ts)',
+    'book_together(%a, %r, %i, %t, %iv, %t, %j)', 'book_any(%a, %r, %i, %i, %t, %iv, %t, %j)',
+    'assign_any_workers(%b, %a, %i, %t, %t)'];
   c text; q text; st text; msg text;
 BEGIN
   FOR round IN 1 .. current_setting('fuzz.rounds')::int LOOP

@@ -118,4 +118,33 @@ bool bridge_segments(const sg::Occupant* occ, int n, const sg::Span& window, sg:
     });
 }
 
+// --- series and groups (API.md §11) ---------------------------------------
+
+bool bridge_parse_repeat(const char* text, std::size_t len, int max_count, sg::RepeatRule* out,
+                         BridgeError* err) noexcept {
+    return guarded(err, [&] { *out = sg::parse_repeat_rule(std::string(text, len), max_count); });
+}
+
+bool bridge_expand_repeat(const sg::RepeatRule& rule, const sg::LocalTime& first, int limit, sg::LocalTime* out,
+                          int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::LocalTime> v = sg::expand_repeat_rule(rule, first, limit);
+        std::size_t n = std::min(v.size(), static_cast<std::size_t>(limit) + 1);
+        std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), out);
+        *n_out = static_cast<int>(n);
+    });
+}
+
+bool bridge_least_loaded(const std::int64_t* loads, const bool* free, int n, int* order, int* n_order,
+                         BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::LoadCandidate> c(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) c[static_cast<std::size_t>(i)] = sg::LoadCandidate{loads[i], free[i]};
+        std::vector<int> o = sg::least_loaded_order(c);
+        std::copy(o.begin(), o.end(), order);
+        *n_order = static_cast<int>(o.size());
+    });
+}
+
 }  // namespace sgpg
+

@@ -9,8 +9,10 @@
 
 #include "core/capacity_profile.hpp"
 #include "core/fit_check.hpp"
+#include "core/least_loaded.hpp"
 #include "core/occupant.hpp"
 #include "core/overbooking.hpp"
+#include "core/recurrence.hpp"
 #include "core/slot_search.hpp"
 
 #include <cstddef>
@@ -62,5 +64,16 @@ bool bridge_free_slots(const sg::Occupant* occ, int n, const sg::SlotQuery& q, c
 // Load segments covering window; `out` must hold 2 * n + 1 entries.
 bool bridge_segments(const sg::Occupant* occ, int n, const sg::Span& window, sg::LoadSegment* out, int* n_out,
                      BridgeError* err) noexcept;
+
+// --- series and groups (API.md §11) ---------------------------------------
+// Parses a repeat rule of `len` bytes; COUNT above max_count is refused.
+bool bridge_parse_repeat(const char* text, std::size_t len, int max_count, sg::RepeatRule* out,
+                         BridgeError* err) noexcept;
+// The occurrences' local starts; `out` must hold limit + 1 entries.
+bool bridge_expand_repeat(const sg::RepeatRule& rule, const sg::LocalTime& first, int limit, sg::LocalTime* out,
+                          int* n_out, BridgeError* err) noexcept;
+// Indexes of the free candidates, least loaded first; `order` holds n.
+bool bridge_least_loaded(const std::int64_t* loads, const bool* free, int n, int* order, int* n_order,
+                         BridgeError* err) noexcept;
 
 }  // namespace sgpg
