@@ -306,39 +306,8 @@ CREATE UNIQUE INDEX booking_tenant_idempotency_key_idx
     WHERE idempotency_key IS NOT NULL;
 DROP INDEX slotguard.booking_idempotency_key_idx;
 
-CREATE FUNCTION slotguard.access_functions(admin boolean)
-RETURNS regprocedure[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN admin THEN ARRAY[
-    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
-    'slotguard.protect(regclass, text, text, text, int, text)',
-    'slotguard.unprotect(regclass)',
-    'slotguard.confine(regrole, text[], text, text)',
-    'slotguard.unconfine(regrole)']::regprocedure[]
-ELSE ARRAY[
-    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
-    'slotguard.confirm_booking(bigint)',
-    'slotguard.cancel_booking(bigint)',
-    'slotguard.reschedule_booking(bigint, tstzrange)',
-    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
-    'slotguard.availability(text, tstzrange)',
-    'slotguard.assign_workers(bigint, text[], text, text)',
-    'slotguard.unassign_worker(bigint, text)',
-    'slotguard.worker_schedule(text, tstzrange)',
-    'slotguard.add_order(text, text, boolean, jsonb)',
-    'slotguard.set_order_ready(text)',
-    'slotguard.claim_order(text, text, interval)',
-    'slotguard.try_claim_order(text, text, interval)',
-    'slotguard.claim_next_order(text, text, interval)',
-    'slotguard.release_order(text, text)',
-    'slotguard.complete_order(text, text)',
-    'slotguard.tenant_of(text)',
-    'slotguard.shard_info()']::regprocedure[]
-END;
-COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
-    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
-REVOKE ALL ON FUNCTION slotguard.access_functions(boolean) FROM PUBLIC;
+-- slotguard.access_functions(admin): defined just above the last section,
+-- once every function it lists exists.
 
 -- grant_access(admin => true) also lets the role read slotguard.confinements
 -- (access section).
@@ -386,6 +355,145 @@ LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'sg_shard_info';
 COMMENT ON FUNCTION slotguard.shard_info() IS
     'This shard''s number and count, whether the booking ids it makes route back to it, and its row counts (for a confined caller: of its own tenants, and with a holder claim its own bookings).';
+
+-- --- opening hours, time zones, closures, busy time, limits (API.md §10) ---
+-- A resource's policy lives on its row (the booking check reads the row
+-- anyway, so a resource without rules costs nothing more); closures, extra
+-- openings and busy blocks of synced calendars are rows of
+-- resource_exception, read per booking by one GiST scan limited to the
+-- booking's range. Every rule change takes the resource lock exclusively
+-- and bumps rules_version, so a booking check in flight (share lock) either
+-- ran before it or sees it (src/pg/schedule/, docs/availability.md).
+ALTER TABLE slotguard.resource
+    ADD COLUMN timezone text,
+    ADD COLUMN min_notice interval CHECK (min_notice >= interval '0'),
+    ADD COLUMN max_advance interval CHECK (max_advance >= interval '0'),
+    ADD COLUMN min_duration interval CHECK (min_duration >= interval '0'),
+    ADD COLUMN max_duration interval CHECK (max_duration >= interval '0'),
+    ADD COLUMN max_per_day int CHECK (max_per_day >= 1),
+    ADD COLUMN max_per_holder_per_day int CHECK (max_per_holder_per_day >= 1),
+    ADD COLUMN hours text,
+    ADD COLUMN rules_version bigint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN slotguard.resource.timezone IS
+    'IANA time zone of the resource''s local time (opening hours, per-day limits, repeat rules); NULL = UTC.';
+COMMENT ON COLUMN slotguard.resource.hours IS
+    'Weekly opening hours, OpenStreetMap opening_hours subset (set_hours); NULL = always open.';
+COMMENT ON COLUMN slotguard.resource.rules_version IS
+    'Bumped by every rule change (set_policy, set_hours, exceptions, sync_busy); 0 = the resource never had rules.';
+
+CREATE TABLE slotguard.resource_exception (
+    id            bigserial PRIMARY KEY,
+    resource_key  text NOT NULL REFERENCES slotguard.resource (key),
+    kind          text NOT NULL CHECK (kind IN ('closure', 'opening', 'busy')),
+    during        tstzrange NOT NULL CHECK (NOT isempty(during)),
+    -- closure/opening: the reason; busy: the source (e.g. 'google:dr-smith@…')
+    reason        text,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    resource_hash bigint NOT NULL GENERATED ALWAYS AS (slotguard.entry_hash(resource_key)) STORED
+);
+COMMENT ON TABLE slotguard.resource_exception IS
+    'Date overrides of a resource''s opening hours (closure, opening) and busy time synced from other calendars (busy, reason = source). Written by add_closure, add_opening, remove_exception, sync_busy.';
+CREATE INDEX resource_exception_hash_during_idx ON slotguard.resource_exception USING gist (resource_hash, during);
+CREATE INDEX resource_exception_source_idx ON slotguard.resource_exception (resource_key, reason) WHERE kind = 'busy';
+SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception_id_seq', '');
+REVOKE ALL ON slotguard.resource_exception FROM PUBLIC;
+
+CREATE FUNCTION slotguard.set_policy(resource text, timezone text DEFAULT NULL, min_notice interval DEFAULT NULL,
+                                     max_advance interval DEFAULT NULL, min_duration interval DEFAULT NULL,
+                                     max_duration interval DEFAULT NULL, max_per_day int DEFAULT NULL,
+                                     max_per_holder_per_day int DEFAULT NULL, force boolean DEFAULT false)
+RETURNS slotguard.resource
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_set_policy';
+COMMENT ON FUNCTION slotguard.set_policy(text, text, interval, interval, interval, interval, int, int, boolean) IS
+    'Sets a resource''s time zone and limits (NULL = none); 23P01 if active bookings would break them, unless force.';
+
+CREATE FUNCTION slotguard.set_hours(resource text, hours text, force boolean DEFAULT false)
+RETURNS TABLE (isodow int, opens time, closes time)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_set_hours';
+COMMENT ON FUNCTION slotguard.set_hours(text, text, boolean) IS
+    'Sets weekly opening hours in local time (OpenStreetMap opening_hours subset); NULL or empty removes them.';
+
+CREATE FUNCTION slotguard.add_closure(resource text, during tstzrange, reason text DEFAULT NULL,
+                                      force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_closure';
+COMMENT ON FUNCTION slotguard.add_closure(text, tstzrange, text, boolean) IS
+    'Closes a resource for a time (holiday, sick day); returns the exception id.';
+
+CREATE FUNCTION slotguard.add_opening(resource text, during tstzrange, reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_opening';
+COMMENT ON FUNCTION slotguard.add_opening(text, tstzrange, text) IS
+    'Opens a resource for a time outside its weekly hours; returns the exception id.';
+
+CREATE FUNCTION slotguard.remove_exception(id bigint, force boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_remove_exception';
+COMMENT ON FUNCTION slotguard.remove_exception(bigint, boolean) IS
+    'Removes a closure or opening; true if it existed.';
+
+CREATE FUNCTION slotguard.sync_busy(resource text, source text, "window" tstzrange, busy tstzrange[])
+RETURNS TABLE (booking_id bigint, during tstzrange)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_sync_busy';
+COMMENT ON FUNCTION slotguard.sync_busy(text, text, tstzrange, tstzrange[]) IS
+    'Replaces the busy blocks of one source inside a window, atomically; returns the active bookings that now overlap busy time.';
+
+CREATE FUNCTION slotguard.opening(resource text, search tstzrange)
+RETURNS SETOF tstzrange
+LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_opening';
+COMMENT ON FUNCTION slotguard.opening(text, tstzrange) IS
+    'The resource''s bookable time inside search: weekly hours and openings, minus closures and busy time.';
+
+-- --- the functions grant_access gives (keep just above the last section) ---
+-- Resolved when defined: every function listed must exist by now.
+CREATE FUNCTION slotguard.access_functions(admin boolean)
+RETURNS regprocedure[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN admin THEN ARRAY[
+    'slotguard.upsert_resource(text, int, interval, interval, text, jsonb)',
+    'slotguard.protect(regclass, text, text, text, int, text)',
+    'slotguard.unprotect(regclass)',
+    'slotguard.confine(regrole, text[], text, text)',
+    'slotguard.unconfine(regrole)',
+    'slotguard.set_policy(text, text, interval, interval, interval, interval, int, int, boolean)',
+    'slotguard.set_hours(text, text, boolean)',
+    'slotguard.add_closure(text, tstzrange, text, boolean)',
+    'slotguard.add_opening(text, tstzrange, text)',
+    'slotguard.remove_exception(bigint, boolean)',
+    'slotguard.sync_busy(text, text, tstzrange, tstzrange[])']::regprocedure[]
+ELSE ARRAY[
+    'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
+    'slotguard.confirm_booking(bigint)',
+    'slotguard.cancel_booking(bigint)',
+    'slotguard.reschedule_booking(bigint, tstzrange)',
+    'slotguard.free_slots(text, tstzrange, interval, interval, int)',
+    'slotguard.availability(text, tstzrange)',
+    'slotguard.assign_workers(bigint, text[], text, text)',
+    'slotguard.unassign_worker(bigint, text)',
+    'slotguard.worker_schedule(text, tstzrange)',
+    'slotguard.add_order(text, text, boolean, jsonb)',
+    'slotguard.set_order_ready(text)',
+    'slotguard.claim_order(text, text, interval)',
+    'slotguard.try_claim_order(text, text, interval)',
+    'slotguard.claim_next_order(text, text, interval)',
+    'slotguard.release_order(text, text)',
+    'slotguard.complete_order(text, text)',
+    'slotguard.tenant_of(text)',
+    'slotguard.shard_info()',
+    'slotguard.opening(text, tstzrange)']::regprocedure[]
+END;
+COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
+    'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';
+REVOKE ALL ON FUNCTION slotguard.access_functions(boolean) FROM PUBLIC;
 
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
