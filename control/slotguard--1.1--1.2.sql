@@ -398,6 +398,21 @@ CREATE INDEX resource_exception_source_idx ON slotguard.resource_exception (reso
 SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception_id_seq', '');
 REVOKE ALL ON slotguard.resource_exception FROM PUBLIC;
+-- Its foreign key's action triggers fire under replication too, as the
+-- other foreign keys' (see "foreign keys ... under logical replication").
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgname FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.conrelid = 'slotguard.resource_exception'::pg_catalog.regclass AND c.contype = 'f'
+          AND tg.tgrelid = c.confrelid ORDER BY tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE slotguard.resource ENABLE ALWAYS TRIGGER %I', t.tgname);
+    END LOOP;
+END
+$$;
 
 CREATE FUNCTION slotguard.set_policy(resource text, timezone text DEFAULT NULL, min_notice interval DEFAULT NULL,
                                      max_advance interval DEFAULT NULL, min_duration interval DEFAULT NULL,
