@@ -394,8 +394,9 @@ extern "C" Datum sg_sync_busy(PG_FUNCTION_ARGS) {
               v, NULL, SPI_OK_DELETE);
     run_write(splan(8,
                     "INSERT INTO slotguard.resource_exception (resource_key, kind, during, reason) "
-                    "SELECT $1, 'busy', b, $2 FROM pg_catalog.unnest($4::pg_catalog.tstzrange[]) b "
-                    "WHERE $3 IS NOT NULL",
+                    "SELECT $1, 'busy', b OPERATOR(pg_catalog.*) $3, $2 "
+                    "FROM pg_catalog.unnest($4::pg_catalog.tstzrange[]) b "
+                    "WHERE NOT pg_catalog.isempty(b OPERATOR(pg_catalog.*) $3)",
                     4, t),
               v, NULL, SPI_OK_INSERT);
     CommandCounterIncrement();

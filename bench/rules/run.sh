@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# §10 rules against no rules, side by side in one run (BENCHMARKS.md,
+# "1.2: opening hours, closures, busy time"). One throwaway cluster, one
+# database (bench/rules/setup.sql); pgbench alternates the two sides
+# ROUNDS times, each for SECONDS, and prints TPS per round and the ratio of
+# the medians. Environment: NRES (resources per side, 50), ROUNDS (3),
+# SECONDS (10), CLIENTS (4).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+source "$ROOT/test/lib/cluster.sh"
+NRES=${NRES:-50} ROUNDS=${ROUNDS:-3} SECONDS_PER=${SECONDS:-10} CLIENTS=${CLIENTS:-4}
+cluster_start "shared_buffers = 256MB" "max_wal_size = 4GB" "log_min_messages = warning"
+cluster_psql -q -v nres="$NRES" -f "$HERE/setup.sql"
+NSLOTS=$(cluster_psql -At -c "SELECT count(*) FROM bench_slot")
+tps() { # script
+    "$PG_BINDIR/pgbench" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_PER" -D nslots="$NSLOTS" -D nres="$NRES" \
+        -f "$HERE/$1" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+) .*/\1/p'
+}
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+for pair in book free; do
+    : >"$CLUSTER_DIR/$pair-plain" ; : >"$CLUSTER_DIR/$pair-rules"
+    for ((r = 1; r <= ROUNDS; r++)); do
+        p=$(tps "${pair}_plain.sql"); q=$(tps "${pair}_rules.sql")
+        echo "$p" >>"$CLUSTER_DIR/$pair-plain"; echo "$q" >>"$CLUSTER_DIR/$pair-rules"
+        echo "$pair round $r: plain $p tps, rules $q tps"
+    done
+    mp=$(median <"$CLUSTER_DIR/$pair-plain") mq=$(median <"$CLUSTER_DIR/$pair-rules")
+    echo "$pair median: plain $mp tps, rules $mq tps, rules/plain $(awk -v a="$mq" -v b="$mp" 'BEGIN {printf "%.2f", a / b}')"
+done
+cluster_psql -At -c "SELECT 'bookings made: ' || count(*) FROM slotguard.booking"
