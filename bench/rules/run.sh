@@ -28,4 +28,35 @@ for pair in book free; do
     mp=$(median <"$CLUSTER_DIR/$pair-plain") mq=$(median <"$CLUSTER_DIR/$pair-rules")
     echo "$pair median: plain $mp tps, rules $mq tps, rules/plain $(awk -v a="$mq" -v b="$mp" 'BEGIN {printf "%.2f", a / b}')"
 done
+# CPU per call, in one backend per side, alternating: CPU_ROUNDS batches of
+# CPU_CALLS bookings (each a new slot) and of CPU_CALLS / 20 month searches.
+CPU_ROUNDS=${CPU_ROUNDS:-5} CPU_CALLS=${CPU_CALLS:-2000}
+next=$((NSLOTS / 2))
+for ((r = 1; r <= CPU_ROUNDS; r++)); do
+    for side in plain rules; do
+        us=$(cluster_psql -At -v side="$side" -v a="$next" -v n="$CPU_CALLS" <<'SQL'
+SELECT cpu_ticks() AS t0 \gset
+SELECT count(*) FROM bench_slot s, LATERAL slotguard.try_book_slot(:'side' || ':' || s.n, s.during) b
+WHERE s.id >= :a AND s.id < :a + :n \g /dev/null
+SELECT ((cpu_ticks() - :t0) * 10000.0 / :n)::numeric(10, 1);
+SQL
+)
+        echo "$us" >>"$CLUSTER_DIR/cpu-book-$side"
+        fs=$(cluster_psql -At -v side="$side" -v n="$((CPU_CALLS / 20))" <<'SQL'
+SELECT cpu_ticks() AS t0 \gset
+SELECT count(*) FROM generate_series(1, :n) i,
+    LATERAL slotguard.free_slots(:'side' || ':' || (1 + i % 50), tstzrange(make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC'),
+        make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC') + interval '1 month'), '30 minutes') \g /dev/null
+SELECT ((cpu_ticks() - :t0) * 10000.0 / :n)::numeric(10, 1);
+SQL
+)
+        echo "$fs" >>"$CLUSTER_DIR/cpu-free-$side"
+        echo "cpu round $r $side: book_slot $us us/call, free_slots (month) $fs us/call"
+    done
+    next=$((next + CPU_CALLS))
+done
+for pair in book free; do
+    mp=$(median <"$CLUSTER_DIR/cpu-$pair-plain") mq=$(median <"$CLUSTER_DIR/cpu-$pair-rules")
+    echo "cpu $pair median: plain $mp us, rules $mq us, plain/rules (throughput ratio) $(awk -v a="$mp" -v b="$mq" 'BEGIN {printf "%.2f", a / b}')"
+done
 cluster_psql -At -c "SELECT 'bookings made: ' || count(*) FROM slotguard.booking"

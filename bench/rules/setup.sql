@@ -40,3 +40,10 @@ FROM generate_series(1, :nres) n,
 ORDER BY random();
 VACUUM ANALYZE;
 SELECT count(*) AS slots FROM bench_slot;
+-- CPU time of this backend in clock ticks (utime + stime), for the
+-- per-call CPU cost that bench/rules/run.sh measures next to pgbench's TPS
+-- (less disturbed by other load on a shared machine than wall-clock time).
+CREATE FUNCTION cpu_ticks() RETURNS bigint LANGUAGE sql AS $$
+    SELECT split_part(s, ' ', 12)::bigint + split_part(s, ' ', 13)::bigint
+    FROM (SELECT split_part(pg_read_file('/proc/self/stat'), ') ', 2) AS s) x
+$$;

@@ -100,18 +100,30 @@ void decode_rules(TupleTableSlot* slot, ResourceInfo* info) {
 
 // --- zones ----------------------------------------------------------------------
 
-void check_timezone_name(const char* tzname) {
+namespace {
+// The zone last checked (pg_tzset caches zones for the life of the backend,
+// so the pointer stays valid): most calls ask for the same one again.
+char last_tz_name[TZ_STRLEN_MAX + 1];
+pg_tz* last_tz = NULL;
+}  // namespace
+
+pg_tz* checked_zone(const char* tzname) {
+    if (last_tz != NULL && strcmp(last_tz_name, tzname) == 0) return last_tz;
     pg_tz* tz = strlen(tzname) < TZ_STRLEN_MAX ? pg_tzset(tzname) : NULL;
     if (tz == NULL || !pg_tz_acceptable(tz))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("time zone \"%s\" is not recognized", tzname),
                         errhint("Use an IANA time zone name such as 'Europe/Berlin'.")));
+    strlcpy(last_tz_name, tzname, sizeof last_tz_name);
+    last_tz = tz;
+    return tz;
 }
+
+void check_timezone_name(const char* tzname) { (void)checked_zone(tzname); }
 
 SchedZone zone_table(const char* tzname, int64 from, int64 to) {
     SchedZone z = {NULL, 0};
     if (tzname == NULL) return z;
-    check_timezone_name(tzname);
-    pg_tz* tz = pg_tzset(tzname);
+    pg_tz* tz = checked_zone(tzname);
     from = clamp_ts(from);
     to = clamp_ts(to);
     if (to <= from) to = from + 1;
