@@ -398,6 +398,41 @@ CREATE INDEX resource_exception_source_idx ON slotguard.resource_exception (reso
 SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception_id_seq', '');
 REVOKE ALL ON slotguard.resource_exception FROM PUBLIC;
+-- A direct write of resource_exception (the owner's INSERT/UPDATE/DELETE/
+-- TRUNCATE, a restore) bumps the rules_version of the resources it touches,
+-- as the API functions do: bookings cache a resource's exceptions by that
+-- version (src/pg/schedule/rules.cpp). Unlike the API it takes no resource
+-- lock, so it does not serialise with bookings in flight (docs/availability.md).
+CREATE FUNCTION slotguard.resource_exception_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE slotguard.resource SET rules_version = rules_version + 1 WHERE rules_version > 0;
+    ELSE
+        UPDATE slotguard.resource r SET rules_version = r.rules_version + 1
+        WHERE r.key IN (SELECT c.resource_key FROM changed_rows c);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION slotguard.resource_exception_changed() IS
+    'Trigger: a change of slotguard.resource_exception bumps the rules_version of the resources it touches.';
+REVOKE ALL ON FUNCTION slotguard.resource_exception_changed() FROM PUBLIC;
+CREATE TRIGGER resource_exception_inserted AFTER INSERT ON slotguard.resource_exception
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_updated_old AFTER UPDATE ON slotguard.resource_exception
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_updated_new AFTER UPDATE ON slotguard.resource_exception
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_deleted AFTER DELETE ON slotguard.resource_exception
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_truncated AFTER TRUNCATE ON slotguard.resource_exception
+    FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_inserted;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_updated_old;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_updated_new;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_deleted;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_truncated;
 -- Its foreign key's action triggers fire under replication too, as the
 -- other foreign keys' (see "foreign keys ... under logical replication").
 DO $$

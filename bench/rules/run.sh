@@ -28,32 +28,30 @@ for pair in book free; do
     mp=$(median <"$CLUSTER_DIR/$pair-plain") mq=$(median <"$CLUSTER_DIR/$pair-rules")
     echo "$pair median: plain $mp tps, rules $mq tps, rules/plain $(awk -v a="$mq" -v b="$mp" 'BEGIN {printf "%.2f", a / b}')"
 done
-# CPU per call, in one backend per side, alternating: CPU_ROUNDS batches of
-# CPU_CALLS bookings (each a new slot) and of CPU_CALLS / 20 month searches.
+# CPU per call: one backend (a pooled connection: its caches warm, as in
+# the pgbench runs) alternates the two sides CPU_ROUNDS times, CPU_CALLS
+# bookings (each a new slot) and CPU_CALLS / 20 month searches per batch,
+# after one unmeasured warm-up batch per side.
 CPU_ROUNDS=${CPU_ROUNDS:-5} CPU_CALLS=${CPU_CALLS:-2000}
-next=$((NSLOTS / 2))
-for ((r = 1; r <= CPU_ROUNDS; r++)); do
-    for side in plain rules; do
-        us=$(cluster_psql -At -v side="$side" -v a="$next" -v n="$CPU_CALLS" <<'SQL'
-SELECT cpu_ticks() AS t0 \gset
-SELECT count(*) FROM bench_slot s, LATERAL slotguard.try_book_slot(:'side' || ':' || s.n, s.during) b
-WHERE s.id >= :a AND s.id < :a + :n \g /dev/null
-SELECT ((cpu_ticks() - :t0) * 10000.0 / :n)::numeric(10, 1);
-SQL
-)
-        echo "$us" >>"$CLUSTER_DIR/cpu-book-$side"
-        fs=$(cluster_psql -At -v side="$side" -v n="$((CPU_CALLS / 20))" <<'SQL'
-SELECT cpu_ticks() AS t0 \gset
-SELECT count(*) FROM generate_series(1, :n) i,
-    LATERAL slotguard.free_slots(:'side' || ':' || (1 + i % 50), tstzrange(make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC'),
-        make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC') + interval '1 month'), '30 minutes') \g /dev/null
-SELECT ((cpu_ticks() - :t0) * 10000.0 / :n)::numeric(10, 1);
-SQL
-)
-        echo "$fs" >>"$CLUSTER_DIR/cpu-free-$side"
-        echo "cpu round $r $side: book_slot $us us/call, free_slots (month) $fs us/call"
+{
+    echo '\set QUIET on'
+    next=$((NSLOTS / 2 - 2 * CPU_CALLS))
+    for ((r = 0; r <= CPU_ROUNDS; r++)); do
+        for side in plain rules; do
+            echo "SELECT cpu_ticks() AS t0 \\gset"
+            echo "SELECT count(*) FROM bench_slot s, LATERAL slotguard.try_book_slot('$side:' || s.n, s.during) b WHERE s.id >= $next AND s.id < $((next + CPU_CALLS)) \\g /dev/null"
+            echo "SELECT 'cpu book $r $side ' || ((cpu_ticks() - :t0) * 10000.0 / $CPU_CALLS)::numeric(10, 1);"
+            echo "SELECT cpu_ticks() AS t0 \\gset"
+            echo "SELECT count(*) FROM generate_series(1, $((CPU_CALLS / 20))) i, LATERAL slotguard.free_slots('$side:' || (1 + i % $NRES), tstzrange(make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC'), make_timestamptz(2031, 1 + i % 12, 1, 0, 0, 0, 'UTC') + interval '1 month'), '30 minutes') \\g /dev/null"
+            echo "SELECT 'cpu free $r $side ' || ((cpu_ticks() - :t0) * 10000.0 / $((CPU_CALLS / 20)))::numeric(10, 1);"
+        done
+        next=$((next + CPU_CALLS))
     done
-    next=$((next + CPU_CALLS))
+} >"$CLUSTER_DIR/cpu.sql"
+cluster_psql -At -f "$CLUSTER_DIR/cpu.sql" | while read -r _ pair r side us; do
+    ((r == 0)) && continue  # warm-up
+    echo "$us" >>"$CLUSTER_DIR/cpu-$pair-$side"
+    echo "cpu round $r $side: $pair $us us/call"
 done
 for pair in book free; do
     mp=$(median <"$CLUSTER_DIR/cpu-$pair-plain") mq=$(median <"$CLUSTER_DIR/cpu-$pair-rules")

@@ -32,6 +32,8 @@ ResourceInfo read_resource(text* key, bool create_if_missing);
 [[noreturn]] void raise_unknown_resource(text* key);
 // Latest committed settings without creating or raising; false if unknown.
 bool find_resource(text* key, ResourceInfo* info);
+// The same with a given snapshot.
+bool find_resource_as_of(text* key, ResourceInfo* info, Snapshot snap);
 // The same with the caller's snapshot (GetActiveSnapshot), for reads.
 bool find_visible_resource(text* key, ResourceInfo* info);
 

@@ -100,6 +100,11 @@ bool find_resource(text* key, ResourceInfo* info) {
     return fetch_resource(key, info, NULL);
 }
 
+bool find_resource_as_of(text* key, ResourceInfo* info, Snapshot snap) {
+    *info = ResourceInfo{false, 1, 0, 0};
+    return fetch_resource(key, info, snap);
+}
+
 bool find_visible_resource(text* key, ResourceInfo* info) {
     *info = ResourceInfo{false, 1, 0, 0};
     return fetch_resource(key, info, GetActiveSnapshot());

@@ -206,6 +206,24 @@ bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::M
     });
 }
 
+bool bridge_free_slots_spans(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span* spans,
+                             int n_spans, sg::Micros duration, sg::Micros step, int max_results, sg::Span* out,
+                             int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::CapacityProfile p = profile_of(occ, n);
+        sg::SlotQuery qq = within_timestamps(q);
+        *n_out = 0;
+        for (int i = 0; i < n_spans && *n_out < max_results; ++i) {
+            sg::Bound lo = sg::decode_lower(spans[i].lo);
+            std::vector<sg::Span> found =
+                sg::free_slots(p, qq, spans[i], lo.t, duration, step, static_cast<std::size_t>(max_results - *n_out));
+            std::size_t k = std::min<std::size_t>(found.size(), max_results - *n_out);
+            std::copy_n(found.begin(), k, out + *n_out);
+            *n_out += static_cast<int>(k);
+        }
+    });
+}
+
 bool bridge_local_grid(const SchedZone& z, sg::Micros lo, sg::Micros hi, sg::Micros duration, int months, int days,
                        sg::Micros us, sg::Micros* out, int cap, int* n_out, BridgeError* err) noexcept {
     return guarded(err, [&] {

@@ -92,6 +92,11 @@ bool bridge_check_rules(const SchedPolicy& p, const SchedZone& z, const sg::sche
 // The local day of `utc` and its UTC instants inside [from, to) (out: 4).
 bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::Micros to, std::int64_t* day,
                       sg::sched::Interval* out, int* n_out, BridgeError* err) noexcept;
+// free_slots inside each of spans[0..n_spans) (ascending, disjoint), each
+// span's grid starting at its own lower bound; one capacity profile for all.
+bool bridge_free_slots_spans(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span* spans,
+                             int n_spans, sg::Micros duration, sg::Micros step, int max_results, sg::Span* out,
+                             int* n_out, BridgeError* err) noexcept;
 bool bridge_local_grid(const SchedZone& z, sg::Micros lo, sg::Micros hi, sg::Micros duration, int months, int days,
                        sg::Micros us, sg::Micros* out, int cap, int* n_out, BridgeError* err) noexcept;
 

@@ -79,6 +79,9 @@ void decode_rules(TupleTableSlot* slot, ResourceInfo* info) {
     if (isnull || DatumGetInt64(v) == 0) return;
     info->rules_version = DatumGetInt64(v);
     ResourceRules* r = (ResourceRules*)palloc0(sizeof(ResourceRules));
+    r->version = info->rules_version;
+    Datum xmin = slot_getsysattr(slot, MinTransactionIdAttributeNumber, &isnull);
+    r->row_xmin = isnull ? InvalidTransactionId : DatumGetTransactionId(xmin);
     AttrNumber c_tz = column_of(desc, "timezone");
     Datum tz = slot_getattr(slot, c_tz, &isnull);
     r->timezone = isnull ? NULL : TextDatumGetCString(tz);
@@ -172,6 +175,7 @@ struct ExVisit {
     AttrNumber c_id, c_key, c_kind, c_during, c_reason;
     text* key;
     ExList* out;
+    int limit;
 };
 
 void visit_exception(void* arg, TupleTableSlot* slot, TransactionId, uint32) {
@@ -179,6 +183,7 @@ void visit_exception(void* arg, TupleTableSlot* slot, TransactionId, uint32) {
     bool isnull;
     if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
     ExList* l = v->out;
+    if (v->limit > 0 && l->n > v->limit) return;  // too many to keep: counted, not stored
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->items = l->items ? (sg::sched::Exception*)repalloc(l->items, sizeof(sg::sched::Exception) * l->cap)
@@ -209,15 +214,16 @@ void visit_exception(void* arg, TupleTableSlot* slot, TransactionId, uint32) {
     l->items[l->n++] = e;
 }
 
-// The exceptions of `key` overlapping probe, as `snap` sees them (NULL:
-// the latest committed state, what a check must use).
-void read_exceptions(text* key, Datum probe, Snapshot snap, ExList* out) {
+// The exceptions of `key` overlapping probe (all of them when probe is 0),
+// as `snap` sees them (NULL: the latest committed state, what a check must
+// use). False when there are more than `limit` (> 0) of them.
+bool scan_exceptions(text* key, Datum probe, Snapshot snap, ExList* out, int limit = 0) {
     out->items = NULL;
     out->texts = NULL;
     out->ids = NULL;
     out->n = out->cap = 0;
     Oid rel = slotguard_relation_if_exists("resource_exception");
-    if (!OidIsValid(rel)) return;
+    if (!OidIsValid(rel)) return true;
     GuardedRels rels;
     rels.heap = table_open(rel, AccessShareLock);
     open_keyed_index(&rels, "resource_exception_hash_during_idx", "resource_exception_hash_during_idx",
@@ -231,11 +237,128 @@ void read_exceptions(text* key, Datum probe, Snapshot snap, ExList* out) {
     v.c_reason = column_of(desc, "reason");
     v.key = key;
     v.out = out;
+    v.limit = limit;
     Snapshot s = RegisterSnapshot(snap != NULL ? snap : GetLatestSnapshot());
-    keyed_scan(&rels, key, false, probe, true, NULL, visit_exception, &v, s);
+    keyed_scan(&rels, key, false, probe, probe != (Datum)0, NULL, visit_exception, &v, s);
     UnregisterSnapshot(s);
     index_close(rels.index, AccessShareLock);
     table_close(rels.heap, AccessShareLock);
+    return limit <= 0 || out->n <= limit;
+}
+
+// A resource's exceptions, kept per backend by (key, rules_version, xmin
+// of the resource row that has that version): every change of the
+// exceptions through the API bumps rules_version in the same transaction
+// (begin_rule_change; a direct write of resource_exception by a statement
+// trigger), and a version written by a transaction that rolled back never
+// appears on a visible row again, so the pair names one set of rows. A
+// booking then reads no index at all for them; a resource with more than
+// cache_limit exceptions is read by a range scan each time instead.
+constexpr int cache_entries = 256;
+constexpr int cache_limit = 4096;
+// A resource is cached on its second miss (a one-off read takes the range
+// scan): direct-mapped signatures of the recent misses.
+uint64 seen_once[1024];
+struct ExCache {
+    bool used;
+    uint32 hash;
+    char* key;
+    int64 version;
+    TransactionId xmin;
+    ExList list;
+    MemoryContext cxt;
+    uint64 stamp;
+};
+ExCache ex_cache[cache_entries];
+uint64 ex_cache_clock = 0;
+
+// The cached exceptions of the resource, read now if needed; NULL when
+// they cannot be cached (too many, or the rules changed since the caller
+// read them: then *scanned holds what the latest snapshot sees).
+const ExList* cached_exceptions(const ResourceRules* r, text* key, ExList* scanned, bool* have_scanned) {
+    *have_scanned = false;
+    uint32 h = hash_any((const unsigned char*)VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+    size_t klen = VARSIZE_ANY_EXHDR(key);
+    ExCache* victim = NULL;
+    for (int i = 0; i < cache_entries; ++i) {
+        ExCache* c = &ex_cache[i];
+        if (c->used && c->hash == h && c->version == r->version && c->xmin == r->row_xmin &&
+            strlen(c->key) == klen && memcmp(c->key, VARDATA_ANY(key), klen) == 0) {
+            c->stamp = ++ex_cache_clock;
+            return &c->list;
+        }
+        if (victim == NULL || (victim->used && (!c->used || c->stamp < victim->stamp))) victim = c;
+    }
+    uint64 sig = ((uint64)h << 32) ^ (uint64)r->version ^ ((uint64)r->row_xmin << 7);
+    if (seen_once[h % lengthof(seen_once)] != sig) {
+        seen_once[h % lengthof(seen_once)] = sig;
+        return NULL;
+    }
+    // Read them all, and the resource row, with one snapshot: only a set
+    // read under the version the caller saw may be kept under it.
+    Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+    ExList all;
+    bool fits = scan_exceptions(key, (Datum)0, snap, &all, cache_limit);
+    ResourceInfo now;
+    bool same = fits && find_resource_as_of(key, &now, snap) && now.rules != NULL &&
+                now.rules->version == r->version && now.rules->row_xmin == r->row_xmin;
+    UnregisterSnapshot(snap);
+    if (!same) {
+        if (fits) {
+            *scanned = all;
+            *have_scanned = true;
+        }
+        return NULL;
+    }
+    if (victim->cxt == NULL)
+        victim->cxt = AllocSetContextCreate(TopMemoryContext, "slotguard exceptions", ALLOCSET_SMALL_SIZES);
+    else
+        MemoryContextReset(victim->cxt);
+    victim->used = false;
+    MemoryContext old = MemoryContextSwitchTo(victim->cxt);
+    ExList* l = &victim->list;
+    l->n = l->cap = all.n;
+    int room = all.n > 0 ? all.n : 1;
+    l->items = (sg::sched::Exception*)palloc(sizeof(sg::sched::Exception) * room);
+    l->texts = (char**)palloc(sizeof(char*) * room);
+    l->ids = (int64*)palloc(sizeof(int64) * room);
+    for (int i = 0; i < all.n; ++i) {
+        l->items[i] = all.items[i];
+        l->texts[i] = all.texts[i] ? pstrdup(all.texts[i]) : NULL;
+        l->ids[i] = all.ids[i];
+    }
+    victim->key = pnstrdup(VARDATA_ANY(key), klen);
+    MemoryContextSwitchTo(old);
+    victim->hash = h;
+    victim->version = r->version;
+    victim->xmin = r->row_xmin;
+    victim->stamp = ++ex_cache_clock;
+    victim->used = true;
+    return l;
+}
+
+// The exceptions of the resource `res` describes that overlap probe.
+void read_exceptions(const ResourceInfo* res, text* key, Datum probe, Snapshot snap, ExList* out) {
+    ExList scanned;
+    bool have_scanned = false;
+    // A reader (snap given) may be behind the latest state: its version is
+    // then not the cached one, and it reads what its snapshot sees.
+    const ExList* all = res->rules != NULL ? cached_exceptions(res->rules, key, &scanned, &have_scanned) : NULL;
+    if (all == NULL && (snap != NULL || !have_scanned)) {
+        (void)scan_exceptions(key, probe, snap, out);
+        return;
+    }
+    if (all == NULL) all = &scanned;
+    TsRange p = decode_range(probe);
+    int64 lo = p.lower_inc ? p.lower : p.lower + 1;
+    int64 hi = p.upper_inc ? p.upper + 1 : p.upper;
+    out->n = 0;
+    out->cap = all->n;  // tags index the cached texts
+    out->texts = all->texts;
+    out->ids = all->ids;
+    out->items = (sg::sched::Exception*)palloc(sizeof(sg::sched::Exception) * (all->n > 0 ? all->n : 1));
+    for (int i = 0; i < all->n; ++i)
+        if (all->items[i].lo < hi && lo < all->items[i].hi) out->items[out->n++] = all->items[i];
 }
 
 char* interval_text(int64 us) {
@@ -289,7 +412,7 @@ bool check_booking_rules_ex(const ResourceInfo* res, text* key, const TsRange& d
     range_micros(during, &lo, &hi);
     range_micros(blocked, &blo, &bhi);
     ExList ex;
-    read_exceptions(key, range_datum(blocked), NULL, &ex);
+    read_exceptions(res, key, range_datum(blocked), NULL, &ex);
     if (ignore_busy) {
         int kept = 0;
         for (int i = 0; i < ex.n; ++i)
@@ -486,7 +609,7 @@ void add_closed_occupants(const ResourceInfo* res, text* key, const TsRange& win
     range_micros(window, &lo, &hi);
     TsRange probe = widen_range(window, res->before_us, res->after_us);
     ExList ex;
-    read_exceptions(key, range_datum(probe), snap, &ex);
+    read_exceptions(res, key, range_datum(probe), snap, &ex);
     SchedZone z = zone_table(r->timezone, (__int128)lo - 2 * usecs_per_day, (__int128)hi + 2 * usecs_per_day);
     // Closed time (without busy time) applies to a booking's own range:
     // shrunk by the buffers it is compared with a candidate's blocked range.
@@ -567,7 +690,7 @@ int rules_free_slots(const ResourceInfo* res, text* key, const TsRange& search, 
     range_micros(search, &lo, &hi);
     TsRange probe = widen_range(search, res->before_us, res->after_us);
     ExList ex;
-    read_exceptions(key, range_datum(probe), GetActiveSnapshot(), &ex);
+    read_exceptions(res, key, range_datum(probe), GetActiveSnapshot(), &ex);
     SchedZone z = zone_table(r->timezone, (__int128)lo - 2 * usecs_per_day, (__int128)hi + 2 * usecs_per_day);
     int cap = sched_interval_bound(r->policy, z, ex.n, lo, hi);
     sg::sched::Interval* open = (sg::sched::Interval*)palloc(sizeof(sg::sched::Interval) * cap);
@@ -594,9 +717,12 @@ int rules_free_slots(const ResourceInfo* res, text* key, const TsRange& search, 
         const sg::sched::Interval& s = open[i];
         int k = 0;
         if (plain) {
-            if (!bridge_free_slots(all.items, all.n, q, sg::make_span(s.lo, true, s.hi, false), s.lo, duration, us,
-                                   max_out - n_out, out + n_out, &k, &err))
+            // All spans at once (one capacity profile); then filtered below.
+            sg::Span* spans = (sg::Span*)palloc(sizeof(sg::Span) * (n_open > 0 ? n_open : 1));
+            for (int j = 0; j < n_open; ++j) spans[j] = sg::make_span(open[j].lo, true, open[j].hi, false);
+            if (!bridge_free_slots_spans(all.items, all.n, q, spans, n_open, duration, us, max_out, out, &k, &err))
                 raise_bridge_error(err);
+            i = n_open;
         } else {
             int room = max_out - n_out;
             sg::Micros* starts = (sg::Micros*)palloc(sizeof(sg::Micros) * room);

@@ -24,6 +24,8 @@ namespace sgpg {
 // The §10 policy of a resource as its row holds it (NULL in ResourceInfo
 // when rules_version is 0 or the schema has no rules: nothing to check).
 struct ResourceRules {
+    int64 version;               // rules_version of the row
+    TransactionId row_xmin;      // and the transaction that wrote it
     char* timezone;  // NULL: UTC
     SchedPolicy policy;
     bool has_max_per_day;
