@@ -131,6 +131,23 @@ SELECT slotguard.remove_exception(:sick_id) AS removed, slotguard.remove_excepti
 SELECT pg_temp.error_of($$SELECT slotguard.remove_exception(NULL)$$);
 
 -- ---------------------------------------------------------------------------
+-- A backend keeps a resource's exceptions by rules_version: a direct write
+-- of resource_exception (the owner's INSERT, a restore) bumps it too, so the
+-- next booking sees the new closure.
+-- ---------------------------------------------------------------------------
+SELECT count(*) FROM slotguard.set_hours('oh:cache', 'Mo-Fr 09:00-17:00');
+SELECT count(*) AS booked FROM generate_series(0, 3) d,
+    LATERAL slotguard.book_slot('oh:cache', tstzrange('2031-02-03 10:00+00'::timestamptz + d * interval '1 day',
+                                                      '2031-02-03 11:00+00'::timestamptz + d * interval '1 day'));
+SELECT rules_version AS version_before FROM slotguard.resource WHERE key = 'oh:cache' \gset
+INSERT INTO slotguard.resource_exception (resource_key, kind, during, reason)
+VALUES ('oh:cache', 'closure', '[2031-02-07, 2031-02-08)', 'inserted directly');
+SELECT rules_version > :version_before AS bumped FROM slotguard.resource WHERE key = 'oh:cache';
+SELECT pg_temp.error_of($$SELECT slotguard.book_slot('oh:cache', '[2031-02-07 10:00+00, 2031-02-07 11:00+00)')$$);
+DELETE FROM slotguard.resource_exception WHERE resource_key = 'oh:cache';
+SELECT id IS NOT NULL AS booked_after_delete FROM slotguard.book_slot('oh:cache', '[2031-02-07 10:00+00, 2031-02-07 11:00+00)');
+
+-- ---------------------------------------------------------------------------
 -- Read-only transactions, confinement
 -- ---------------------------------------------------------------------------
 BEGIN READ ONLY;

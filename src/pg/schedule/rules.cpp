@@ -481,7 +481,37 @@ struct DayCtx {
     int limit;
     text* holder;
 };
-DayCtx day_ctx[2];
+// The contexts of the day targets made recently, found by the target's
+// probe (its `blocked` datum, a palloc'd range unique while the target
+// lives): a series or a group admits many bookings' day targets at once.
+// The newest registration of an address wins (an address freed and reused
+// is registered again before use).
+constexpr int day_ring_size = 2048;
+struct DayReg {
+    Datum probe;
+    bool holder_limit;
+    DayCtx ctx;
+};
+DayReg day_ring[day_ring_size];
+int day_ring_next = 0;
+
+DayCtx* register_day(Datum probe, bool holder_limit) {
+    DayReg* r = &day_ring[day_ring_next];
+    day_ring_next = (day_ring_next + 1) % day_ring_size;
+    r->probe = probe;
+    r->holder_limit = holder_limit;
+    return &r->ctx;
+}
+
+const DayCtx* day_of_probe(Datum probe, bool holder_limit) {
+    for (int i = 1; i <= day_ring_size; ++i) {
+        const DayReg* r = &day_ring[(day_ring_next - i + day_ring_size) % day_ring_size];
+        if (r->probe == probe && r->holder_limit == holder_limit) return &r->ctx;
+    }
+    elog(ERROR, "slotguard: a per-day limit target outlived its context (more than %d in one admission)",
+         day_ring_size);
+    pg_unreachable();
+}
 
 struct DayVisit {
     AttrNumber c_id, c_key, c_status, c_expires, c_during, c_holder;
@@ -539,11 +569,11 @@ void collect_day(const DayCtx* ctx, const GuardedRels* rels, text* key, Datum pr
 
 void collect_day_all(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                      Occupants* out) {
-    collect_day(&day_ctx[0], rels, key, probe, has_probe, exclude, out, NULL);
+    collect_day(day_of_probe(probe, false), rels, key, probe, has_probe, exclude, out, NULL);
 }
 void collect_day_holder(const GuardedRels* rels, text* key, Datum probe, bool has_probe, ItemPointer exclude,
                         Occupants* out) {
-    collect_day(&day_ctx[1], rels, key, probe, has_probe, exclude, out, NULL);
+    collect_day(day_of_probe(probe, true), rels, key, probe, has_probe, exclude, out, NULL);
 }
 
 bool set_day(DayCtx* ctx, const ResourceRules* r, const TsRange& during) {
@@ -565,25 +595,16 @@ int day_limit_targets(const ResourceInfo* res, const BookingRels* rels, text* ke
     const ResourceRules* r = res->rules;
     if (r == NULL) return 0;
     int n = 0;
-    if (r->has_max_per_day) {
-        DayCtx* c = &day_ctx[0];
-        if (set_day(c, r, during)) {
-            c->holder = NULL;
-            c->limit = r->max_per_day;
-            TsRange hull = range_of(c->hull);
-            out[n++] = AdmitTarget{rels, collect_day_all, key, range_datum(during), range_datum(hull), c->hull, 1,
-                                   r->max_per_day, current, (Datum)0};
-        }
-    }
-    if (r->has_max_per_holder && holder != NULL) {
-        DayCtx* c = &day_ctx[1];
-        if (set_day(c, r, during)) {
-            c->holder = holder;
-            c->limit = r->max_per_holder;
-            TsRange hull = range_of(c->hull);
-            out[n++] = AdmitTarget{rels, collect_day_holder, key, range_datum(during), range_datum(hull), c->hull, 1,
-                                   r->max_per_holder, current, (Datum)0};
-        }
+    for (int which = 0; which < 2; ++which) {
+        if (which == 0 ? !r->has_max_per_day : (!r->has_max_per_holder || holder == NULL)) continue;
+        DayCtx c;
+        if (!set_day(&c, r, during)) continue;
+        c.holder = which == 0 ? NULL : holder;
+        c.limit = which == 0 ? r->max_per_day : r->max_per_holder;
+        Datum probe = range_datum(range_of(c.hull));
+        *register_day(probe, which == 1) = c;
+        out[n++] = AdmitTarget{rels, which == 0 ? collect_day_all : collect_day_holder, key, range_datum(during),
+                               probe, c.hull, 1, c.limit, current, (Datum)0};
     }
     return n;
 }
@@ -591,7 +612,7 @@ int day_limit_targets(const ResourceInfo* res, const BookingRels* rels, text* ke
 bool is_day_limit_target(const AdmitTarget* t) { return t->collect == collect_day_all || t->collect == collect_day_holder; }
 
 char* day_limit_detail(const AdmitTarget* t, const char* ids) {
-    const DayCtx* c = t->collect == collect_day_all ? &day_ctx[0] : &day_ctx[1];
+    const DayCtx* c = day_of_probe(t->blocked, t->collect == collect_day_holder);
     int y, m, d;
     j2date((int)(c->day_number + POSTGRES_EPOCH_JDATE), &y, &m, &d);
     return psprintf("%s: at most %d booking%s may start on %04d-%02d-%02d (local time)%s; bookings: %s",
