@@ -355,6 +355,152 @@ AS 'MODULE_PATHNAME', 'sg_shard_info';
 COMMENT ON FUNCTION slotguard.shard_info() IS
     'This shard''s number and count, whether the booking ids it makes route back to it, and its row counts (for a confined caller: of its own tenants, and with a holder claim its own bookings).';
 
+-- --- opening hours, time zones, closures, busy time, limits (API.md §10) ---
+-- A resource's policy lives on its row (the booking check reads the row
+-- anyway, so a resource without rules costs nothing more); closures, extra
+-- openings and busy blocks of synced calendars are rows of
+-- resource_exception, read per booking by one GiST scan limited to the
+-- booking's range. Every rule change takes the resource lock exclusively
+-- and bumps rules_version, so a booking check in flight (share lock) either
+-- ran before it or sees it (src/pg/schedule/, docs/availability.md).
+ALTER TABLE slotguard.resource
+    ADD COLUMN timezone text,
+    ADD COLUMN min_notice interval CHECK (min_notice >= interval '0'),
+    ADD COLUMN max_advance interval CHECK (max_advance >= interval '0'),
+    ADD COLUMN min_duration interval CHECK (min_duration >= interval '0'),
+    ADD COLUMN max_duration interval CHECK (max_duration >= interval '0'),
+    ADD COLUMN max_per_day int CHECK (max_per_day >= 1),
+    ADD COLUMN max_per_holder_per_day int CHECK (max_per_holder_per_day >= 1),
+    ADD COLUMN hours text,
+    ADD COLUMN rules_version bigint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN slotguard.resource.timezone IS
+    'IANA time zone of the resource''s local time (opening hours, per-day limits, repeat rules); NULL = UTC.';
+COMMENT ON COLUMN slotguard.resource.hours IS
+    'Weekly opening hours, OpenStreetMap opening_hours subset (set_hours); NULL = always open.';
+COMMENT ON COLUMN slotguard.resource.rules_version IS
+    'Bumped by every rule change (set_policy, set_hours, exceptions, sync_busy); 0 = the resource never had rules.';
+
+CREATE TABLE slotguard.resource_exception (
+    id            bigserial PRIMARY KEY,
+    resource_key  text NOT NULL REFERENCES slotguard.resource (key),
+    kind          text NOT NULL CHECK (kind IN ('closure', 'opening', 'busy')),
+    during        tstzrange NOT NULL CHECK (NOT isempty(during)),
+    -- closure/opening: the reason; busy: the source (e.g. 'google:dr-smith@…')
+    reason        text,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    resource_hash bigint NOT NULL GENERATED ALWAYS AS (slotguard.entry_hash(resource_key)) STORED
+);
+COMMENT ON TABLE slotguard.resource_exception IS
+    'Date overrides of a resource''s opening hours (closure, opening) and busy time synced from other calendars (busy, reason = source). Written by add_closure, add_opening, remove_exception, sync_busy.';
+CREATE INDEX resource_exception_hash_during_idx ON slotguard.resource_exception USING gist (resource_hash, during);
+CREATE INDEX resource_exception_source_idx ON slotguard.resource_exception (resource_key, reason) WHERE kind = 'busy';
+SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception', '');
+SELECT pg_catalog.pg_extension_config_dump('slotguard.resource_exception_id_seq', '');
+REVOKE ALL ON slotguard.resource_exception FROM PUBLIC;
+-- A direct write of resource_exception (the owner's INSERT/UPDATE/DELETE/
+-- TRUNCATE, a restore) bumps the rules_version of the resources it touches,
+-- as the API functions do: bookings cache a resource's exceptions by that
+-- version (src/pg/schedule/rules.cpp). Unlike the API it takes no resource
+-- lock, so it does not serialise with bookings in flight (docs/availability.md).
+CREATE FUNCTION slotguard.resource_exception_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        UPDATE slotguard.resource SET rules_version = rules_version + 1 WHERE rules_version > 0;
+    ELSE
+        UPDATE slotguard.resource r SET rules_version = r.rules_version + 1
+        WHERE r.key IN (SELECT c.resource_key FROM changed_rows c);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION slotguard.resource_exception_changed() IS
+    'Trigger: a change of slotguard.resource_exception bumps the rules_version of the resources it touches.';
+REVOKE ALL ON FUNCTION slotguard.resource_exception_changed() FROM PUBLIC;
+CREATE TRIGGER resource_exception_inserted AFTER INSERT ON slotguard.resource_exception
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_updated_old AFTER UPDATE ON slotguard.resource_exception
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_updated_new AFTER UPDATE ON slotguard.resource_exception
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_deleted AFTER DELETE ON slotguard.resource_exception
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+CREATE TRIGGER resource_exception_truncated AFTER TRUNCATE ON slotguard.resource_exception
+    FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_inserted;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_updated_old;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_updated_new;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_deleted;
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_truncated;
+-- Its foreign key's action triggers fire under replication too, as the
+-- other foreign keys' (see "foreign keys ... under logical replication").
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgname FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        WHERE c.conrelid = 'slotguard.resource_exception'::pg_catalog.regclass AND c.contype = 'f'
+          AND tg.tgrelid = c.confrelid ORDER BY tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE slotguard.resource ENABLE ALWAYS TRIGGER %I', t.tgname);
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION slotguard.set_policy(resource text, timezone text DEFAULT NULL, min_notice interval DEFAULT NULL,
+                                     max_advance interval DEFAULT NULL, min_duration interval DEFAULT NULL,
+                                     max_duration interval DEFAULT NULL, max_per_day int DEFAULT NULL,
+                                     max_per_holder_per_day int DEFAULT NULL, force boolean DEFAULT false)
+RETURNS slotguard.resource
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_set_policy';
+COMMENT ON FUNCTION slotguard.set_policy(text, text, interval, interval, interval, interval, int, int, boolean) IS
+    'Sets a resource''s time zone and limits (NULL = none); 23P01 if active bookings would break them, unless force.';
+
+CREATE FUNCTION slotguard.set_hours(resource text, hours text, force boolean DEFAULT false)
+RETURNS TABLE (isodow int, opens time, closes time)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_set_hours';
+COMMENT ON FUNCTION slotguard.set_hours(text, text, boolean) IS
+    'Sets weekly opening hours in local time (OpenStreetMap opening_hours subset); NULL or empty removes them.';
+
+CREATE FUNCTION slotguard.add_closure(resource text, during tstzrange, reason text DEFAULT NULL,
+                                      force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_closure';
+COMMENT ON FUNCTION slotguard.add_closure(text, tstzrange, text, boolean) IS
+    'Closes a resource for a time (holiday, sick day); returns the exception id.';
+
+CREATE FUNCTION slotguard.add_opening(resource text, during tstzrange, reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_add_opening';
+COMMENT ON FUNCTION slotguard.add_opening(text, tstzrange, text) IS
+    'Opens a resource for a time outside its weekly hours; returns the exception id.';
+
+CREATE FUNCTION slotguard.remove_exception(id bigint, force boolean DEFAULT false)
+RETURNS boolean
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_remove_exception';
+COMMENT ON FUNCTION slotguard.remove_exception(bigint, boolean) IS
+    'Removes a closure or opening; true if it existed.';
+
+CREATE FUNCTION slotguard.sync_busy(resource text, source text, "window" tstzrange, busy tstzrange[])
+RETURNS TABLE (booking_id bigint, during tstzrange)
+LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_sync_busy';
+COMMENT ON FUNCTION slotguard.sync_busy(text, text, tstzrange, tstzrange[]) IS
+    'Replaces the busy blocks of one source inside a window, atomically; returns the active bookings that now overlap busy time.';
+
+CREATE FUNCTION slotguard.opening(resource text, search tstzrange)
+RETURNS SETOF tstzrange
+LANGUAGE c STABLE SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'sg_opening';
+COMMENT ON FUNCTION slotguard.opening(text, tstzrange) IS
+    'The resource''s bookable time inside search: weekly hours and openings, minus closures and busy time.';
+
 -- --- hold expiry and waitlist (API.md §12) ---
 -- A lapsed hold takes no capacity from the moment its time passes (§1);
 -- expire_holds() marks it 'expired' and offers its time to the waitlist.
@@ -765,7 +911,13 @@ RETURN CASE WHEN admin THEN ARRAY[
     'slotguard.trim_changes(timestamptz)',
     'slotguard.stats_rows()',
     'slotguard.stats_reset()',
-    'slotguard.hot_resources(int)']::regprocedure[]
+    'slotguard.hot_resources(int)',
+    'slotguard.set_policy(text, text, interval, interval, interval, interval, int, int, boolean)',
+    'slotguard.set_hours(text, text, boolean)',
+    'slotguard.add_closure(text, tstzrange, text, boolean)',
+    'slotguard.add_opening(text, tstzrange, text)',
+    'slotguard.remove_exception(bigint, boolean)',
+    'slotguard.sync_busy(text, text, tstzrange, tstzrange[])']::regprocedure[]
 ELSE ARRAY[
     'slotguard.book_slot(text, tstzrange, int, text, interval, text, jsonb)',
     'slotguard.try_book_slot(text, tstzrange, int, text, interval, text, jsonb)',
@@ -797,7 +949,8 @@ ELSE ARRAY[
     'slotguard.cancel_series(bigint, timestamptz)',
     'slotguard.book_together(text[], tstzrange, int, text, interval, text, jsonb)',
     'slotguard.book_any(text[], tstzrange, int, int, text, interval, text, jsonb)',
-    'slotguard.assign_any_workers(bigint, text[], int, text, text)']::regprocedure[]
+    'slotguard.assign_any_workers(bigint, text[], int, text, text)',
+    'slotguard.opening(text, tstzrange)']::regprocedure[]
 END;
 COMMENT ON FUNCTION slotguard.access_functions(boolean) IS
     'The functions grant_access gives: the application''s (admin false) or, in addition, the administrator''s (admin true).';

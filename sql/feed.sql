@@ -54,7 +54,7 @@ SELECT slotguard.enable_change_feed();
 CREATE VIEW pg_temp.fd_triggers AS
 SELECT tgrelid::regclass AS feed_table, tgenabled, encode(tgargs, 'escape') AS args FROM pg_trigger
 WHERE tgname = 'slotguard_change_feed' AND tgrelid::regclass::text IN ('slotguard.booking', 'slotguard.assignment', 'slotguard.orders')
-ORDER BY 1::text;
+ORDER BY tgrelid::regclass::text;
 SELECT * FROM fd_triggers;
 -- Without NOTIFY (consumers that only poll), and back.
 SELECT pg_temp.sqlstate_of($$SELECT slotguard.enable_change_feed(NULL)$$);

@@ -5,6 +5,7 @@
 #include "waitlist/waitlist.hpp"
 #include "feed/feed.hpp"
 #include "stats/stats.hpp"
+#include "schedule/schedule.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_book_slot);
@@ -147,6 +148,7 @@ bool find_idempotent(const BookRequest* req, BookOutcome* out) {
 struct InsertArgs {
     const BookRequest* req;
     Datum blocked;
+    int n_targets;  // the booking and its per-day limits: all check the same row
 };
 
 void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
@@ -173,6 +175,7 @@ void insert_booking(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
     if (SPI_execute_plan(plan(PLAN_BOOKING_INSERT), v, n, false, 1) != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "slotguard: booking insert failed");
     take_returning(&tids[0], row);
+    for (int i = 1; i < a->n_targets; ++i) tids[i] = tids[0];
 }
 
 // The direct (no SPI, no subtransaction) path: see booking_insert.cpp.
@@ -227,7 +230,7 @@ bool lock_settings(void* arg) {
     lock_resource(sl->key, ShareLock);
     ResourceInfo now = read_resource(sl->key, false);
     bool same = now.capacity == sl->used->capacity && now.before_us == sl->used->before_us &&
-                now.after_us == sl->used->after_us;
+                now.after_us == sl->used->after_us && now.rules_version == sl->used->rules_version;
     *sl->used = now;
     return same;
 }
@@ -262,25 +265,40 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     // a concurrent duplicate key must be caught, not abort the transaction.
     DirectInsert di;
     bool direct = req->idem == NULL && direct_insert_begin(&di, rels.heap);
-    AdmitTarget t;
+    AdmitTarget t[3];  // the booking, then its per-day limits (API.md §10)
+    int n_targets = 1;
     AdmitResult ar;
+    RuleRefusal refusal = {NULL};
     for (;;) {
         check_seats_fit(req->seats, res.capacity, req->key);
         TsRange blocked = widen_range(req->range, res.before_us, res.after_us);
-        t = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
-                        req->seats, res.capacity, NULL};
+        // §10 hook: hours, closures, busy time, notice, advance, duration.
+        if (!check_booking_rules(&res, req->key, req->range, blocked, &refusal)) break;
+        t[0] = AdmitTarget{&rels, collect_occupants, req->key, req->during, range_datum(blocked), span_of(blocked),
+                           req->seats, res.capacity, NULL};
         if (!req->offer && max_suggestions > 0 && recent_conflicts > wide_first_above)
-            t.precheck_probe = suggestion_window(req->range, &res);
-        t.no_wait = req->offer;
+            t[0].precheck_probe = suggestion_window(req->range, &res);
+        // §10 hook: the per-day limits are admitted like capacity.
+        n_targets = 1 + day_limit_targets(&res, &rels, req->key, req->range, req->holder, NULL, t + 1);
+        // A waitlist offer never waits for another transaction (§12), on any target.
+        for (int i = 0; i < n_targets; ++i) t[i].no_wait = req->offer;
         SettingsLock sl = {req->key, &res};
         if (direct) {
-            DirectArgs da = {&di, req, t.blocked, false};
-            admit_insert(&t, spec_insert, spec_decide, &da, &ar, lock_settings, &sl);
+            DirectArgs da = {&di, req, t[0].blocked, false};
+            admit_insert_n(t, n_targets, spec_insert, spec_decide, &da, &ar, lock_settings, &sl);
         } else {
-            InsertArgs ia = {req, t.blocked};
-            admit_write(&t, 1, insert_booking, &ia, &ar, lock_settings, &sl);
+            InsertArgs ia = {req, t[0].blocked, n_targets};
+            admit_write(t, n_targets, insert_booking, &ia, &ar, lock_settings, &sl);
         }
         if (ar.outcome != ADMIT_RETRY) break;
+    }
+    if (refusal.detail != NULL) {
+        ar.outcome = ADMIT_CONFLICT;
+        ar.conflict_target = -1;
+        ar.conflict_ids = NULL;
+        ar.n_conflicts = 0;
+        ar.neighbourhood.items = NULL;
+        ar.neighbourhood.n = ar.neighbourhood.cap = 0;
     }
     if (!req->offer) note_outcome(ar.outcome == ADMIT_CONFLICT);
     if (ar.outcome == ADMIT_OK && direct) {
@@ -305,10 +323,19 @@ void book(const BookRequest* req, bool raise, BookOutcome* out) {
     } else {
         stats_refused(req->key);
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
-        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL, &ar.neighbourhood,
-                                          alts, max_suggestions);
+        int n_alts = suggest_alternatives(&rels, req->key, req->range, req->seats, &res, NULL,
+                                          ar.conflict_target == 0 ? &ar.neighbourhood : NULL, alts, max_suggestions);
+        n_alts = filter_suggestions(&res, &rels, req->key, req->seats, req->holder, NULL, alts, n_alts);
         int n_shown;
         shown_booking_ids(req->conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
+        // A §10 rule: its name (and, for a per-day limit, the day's bookings).
+        if (raise && refusal.detail != NULL)
+            raise_rule_refusal(req->key, req->range, refusal.detail, alts, n_alts, max_suggestions > 0);
+        if (raise && ar.conflict_target > 0)
+            raise_rule_refusal(req->key, req->range,
+                               day_limit_detail(&t[ar.conflict_target],
+                                                shown_id_list(ar.conflict_ids, n_shown, ar.n_conflicts)),
+                               alts, n_alts, max_suggestions > 0);
         // With suggestions switched off the error carries no HINT at all.
         if (raise)
             raise_conflict(req->key, req->range, ar.conflict_ids, n_shown, max_suggestions > 0 ? alts : NULL, n_alts,
@@ -539,9 +566,12 @@ struct BookingUpdate {
     PlanId plan_id;
     Datum during;   // the booking's range after the update
     Datum blocked;  // and what it blocks
-    AdmitTarget* targets;  // [0] the booking, then its workers
+    AdmitTarget* targets;  // [0] the booking, then its workers, then its per-day limits
     int n_targets;
     bool moves;  // the range changes, so the assignments move with it
+    bool rules = true;           // API.md §10 applies (not to a live hold's confirm)
+    int n_day_targets = 0;       // API.md §10: the last n_day_targets targets
+    char* rule_detail = nullptr;  // set when a §10 rule refused
 };
 
 static void write_booking_update(void* arg, ItemPointer tids, Datum* row, MemoryContext) {
@@ -551,10 +581,12 @@ static void write_booking_update(void* arg, ItemPointer tids, Datum* row, Memory
     if (SPI_execute_plan(plan(u->plan_id), v, NULL, false, 1) != SPI_OK_UPDATE_RETURNING)
         elog(ERROR, "slotguard: booking update failed");
     take_returning(&tids[0], row);
+    int workers = u->n_targets - u->n_day_targets;
     if (u->moves)
-        move_assignments(u->booking->id, u->during, u->targets + 1, u->n_targets - 1, tids + 1);
+        move_assignments(u->booking->id, u->during, u->targets + 1, workers - 1, tids + 1);
     else
-        for (int i = 1; i < u->n_targets; ++i) tids[i] = *u->targets[i].current;
+        for (int i = 1; i < workers; ++i) tids[i] = *u->targets[i].current;
+    for (int i = workers; i < u->n_targets; ++i) tids[i] = tids[0];
 }
 
 static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* ar, ResourceInfo* res,
@@ -568,13 +600,39 @@ static void admit_update(BookingUpdate* u, const TsRange& during, AdmitResult* a
     u->during = range_datum(during);
     u->blocked = range_datum(blocked);
     int workers = count_active_workers(b->id);
-    u->targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (1 + workers));
+    u->targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * (3 + workers));
     u->targets[0] = AdmitTarget{rels, collect_occupants, b->key, u->during, u->blocked, span_of(blocked), b->seats,
                                 res->capacity, const_cast<ItemPointer>(&b->tid)};
     // A refused move offers alternatives: read their neighbourhood up front.
     if (u->moves && max_suggestions > 0) u->targets[0].precheck_probe = suggestion_window(during, res);
     u->n_targets = 1 + worker_targets(b->id, u->during, worker_rels, u->targets + 1, workers);
+    // §10 hooks: the static rules, then the per-day limits as targets after
+    // the workers (write_booking_update points them at the booking's row).
+    RuleRefusal refusal;
+    if (u->rules && !check_booking_rules(res, b->key, during, blocked, &refusal)) {
+        ar->outcome = ADMIT_CONFLICT;
+        ar->conflict_target = -1;
+        ar->conflict_ids = NULL;
+        ar->n_conflicts = 0;
+        ar->neighbourhood.items = NULL;
+        ar->neighbourhood.n = ar->neighbourhood.cap = 0;
+        u->rule_detail = refusal.detail;
+        return;
+    }
+    bool holder_null;
+    Datum holder = GetAttributeByName(DatumGetHeapTupleHeader(b->row), "holder", &holder_null);
+    u->n_day_targets = !u->rules ? 0 : day_limit_targets(res, rels, b->key, during, holder_null ? NULL : DatumGetTextPP(holder),
+                                         const_cast<ItemPointer>(&b->tid), u->targets + u->n_targets);
+    u->n_targets += u->n_day_targets;
     admit_write(u->targets, u->n_targets, write_booking_update, u, ar);
+    if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0 &&
+        is_day_limit_target(&u->targets[ar->conflict_target])) {
+        int n_shown;
+        shown_booking_ids(conf, ar->conflict_ids, ar->n_conflicts, &n_shown);
+        u->rule_detail = day_limit_detail(&u->targets[ar->conflict_target],
+                                          shown_id_list(ar->conflict_ids, n_shown, ar->n_conflicts));
+        return;
+    }
     if (ar->outcome == ADMIT_CONFLICT && ar->conflict_target > 0)
         raise_worker_conflict(&u->targets[ar->conflict_target], ar, conf);
 }
@@ -590,10 +648,15 @@ extern "C" Datum sg_confirm_booking(PG_FUNCTION_ARGS) {
         // Always re-checked (an 'expired' hold as a lapsed one): another transaction whose now() is later may
         // already have treated this hold as expired and taken the slot.
         BookingUpdate u = {&b, PLAN_BOOKING_CONFIRM, 0, 0, NULL, 0, false};
+        u.rules = hold_expired(&b);
         AdmitResult ar;
         ResourceInfo res;
         GuardedRels rels, worker_rels;
         admit_update(&u, b.range, &ar, &res, &rels, &worker_rels, &scope.conf);
+        // A revived hold obeys the §10 rules of now (a live hold was
+        // admitted under them already; only its capacity is re-checked).
+        if (ar.outcome != ADMIT_OK && u.rule_detail != NULL && hold_expired(&b))
+            raise_rule_refusal(b.key, b.range, u.rule_detail, NULL, 0, false);
         if (ar.outcome != ADMIT_OK) {
             int n_shown;
             shown_booking_ids(&scope.conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
@@ -627,8 +690,14 @@ extern "C" Datum sg_reschedule_booking(PG_FUNCTION_ARGS) {
     admit_update(&u, during, &ar, &res, &rels, &worker_rels, &scope.conf);
     if (ar.outcome != ADMIT_OK) {
         Datum* alts = (Datum*)palloc(sizeof(Datum) * (max_suggestions > 0 ? max_suggestions : 1));
-        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid, &ar.neighbourhood, alts,
-                                          max_suggestions);
+        int n_alts = suggest_alternatives(&rels, b.key, during, b.seats, &res, &b.tid,
+                                          ar.conflict_target == 0 ? &ar.neighbourhood : NULL, alts, max_suggestions);
+        bool hnull;
+        Datum holder = GetAttributeByName(DatumGetHeapTupleHeader(b.row), "holder", &hnull);
+        n_alts = filter_suggestions(&res, &rels, b.key, b.seats, hnull ? NULL : DatumGetTextPP(holder), &b.tid, alts,
+                                    n_alts);
+        if (u.rule_detail != NULL)
+            raise_rule_refusal(b.key, during, u.rule_detail, alts, n_alts, max_suggestions > 0);
         int n_shown;
         shown_booking_ids(&scope.conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
         raise_conflict(b.key, during, ar.conflict_ids, n_shown, max_suggestions > 0 ? alts : NULL, n_alts,

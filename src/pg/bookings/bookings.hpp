@@ -11,11 +11,16 @@ namespace sgpg {
 typedef GuardedRels BookingRels;
 
 // --- resources (resources.cpp) ---------------------------------------------
+struct ResourceRules;  // schedule/schedule.hpp
 struct ResourceInfo {
     bool found;
     int capacity;
     int64 before_us;
     int64 after_us;
+    // API.md §10: bumped by every rule change (0: never had rules, or a
+    // schema without them); the decoded policy, NULL when there is none.
+    int64 rules_version = 0;
+    ResourceRules* rules = nullptr;
 };
 // Shared by bookers, exclusive by capacity/buffer changes; held to commit.
 void lock_resource(text* key, LOCKMODE mode);
@@ -30,6 +35,8 @@ ResourceInfo read_resource(text* key, bool create_if_missing);
 [[noreturn]] void raise_unknown_resource(text* key);
 // Latest committed settings without creating or raising; false if unknown.
 bool find_resource(text* key, ResourceInfo* info);
+// The same with a given snapshot.
+bool find_resource_as_of(text* key, ResourceInfo* info, Snapshot snap);
 // The same with the caller's snapshot (GetActiveSnapshot), for reads.
 bool find_visible_resource(text* key, ResourceInfo* info);
 

@@ -1,6 +1,7 @@
 // What a caller is told on a conflict: the 23P01 error with the ids of the
 // conflicting bookings (DETAIL) and free alternatives (HINT).
 #include "bookings/bookings.hpp"
+#include "schedule/schedule.hpp"
 
 #include "lib/stringinfo.h"
 
@@ -41,6 +42,16 @@ int suggest_alternatives(const BookingRels* rels, text* key, const TsRange& duri
         if (window == (Datum)0) return 0;
         collect_occupants(rels, key, window, true, exclude, &read);
         known = &read;
+    }
+    if (res->rules != NULL) {
+        // §10 hook: closed and busy time take every seat (a copy: `known` is the caller's).
+        Datum window = suggestion_window(during, res);
+        if (window == (Datum)0) return 0;
+        Occupants all = {NULL, 0, 0};
+        for (int i = 0; i < known->n; ++i) append_occupant(&all, known->items[i]);
+        add_closed_occupants(res, key, decode_range(window), NULL, true, &all);
+        known = (const Occupants*)palloc(sizeof(Occupants));
+        *const_cast<Occupants*>(known) = all;
     }
     sg::SlotQuery q;
     q.capacity = res->capacity;

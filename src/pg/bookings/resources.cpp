@@ -1,6 +1,7 @@
 // Resource rows: the per-resource lock and reading capacity and buffers.
 #include "bookings/bookings.hpp"
 #include "bookings/plans.hpp"
+#include "schedule/schedule.hpp"
 
 extern "C" {
 #include "storage/bufmgr.h"
@@ -39,6 +40,7 @@ void decode_settings(TupleTableSlot* slot, ResourceInfo* info) {
                                       "buffer_before");
     info->after_us = interval_micros(DatumGetIntervalP(slot_getattr(slot, column_of(desc, "buffer_after"), &isnull)),
                                      "buffer_after");
+    decode_rules(slot, info);  // API.md §10 (schedule/)
 }
 
 // Where each recently read resource row was, by a hash of its key: a row
@@ -103,6 +105,11 @@ bool fetch_resource(text* key, ResourceInfo* info, Snapshot as_of) {
 bool find_resource(text* key, ResourceInfo* info) {
     *info = ResourceInfo{false, 1, 0, 0};
     return fetch_resource(key, info, NULL);
+}
+
+bool find_resource_as_of(text* key, ResourceInfo* info, Snapshot snap) {
+    *info = ResourceInfo{false, 1, 0, 0};
+    return fetch_resource(key, info, snap);
 }
 
 bool find_visible_resource(text* key, ResourceInfo* info) {

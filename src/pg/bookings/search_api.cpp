@@ -1,6 +1,7 @@
 // Read-only queries of contract §2: free_slots and availability.
 #include "bookings/bookings.hpp"
 #include "engine/spi_plans.hpp"
+#include "schedule/schedule.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_free_slots);
@@ -93,7 +94,11 @@ static Datum free_slots(FunctionCallInfo fcinfo, const Confinement* conf) {
     sg::Span* found = (sg::Span*)palloc(sizeof(sg::Span) * candidates);
     int n_found = 0;
     BridgeError err;
-    if (!bridge_free_slots(occ.items, occ.n, q, span_of(search), search.lower, duration, step, (int)candidates, found,
+    // §10 hook: a resource with rules lays its grid from each opening span.
+    n_found = rules_free_slots(&res, key, search, duration, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3), seats,
+                               &occ, found, (int)candidates);
+    if (n_found < 0 &&
+        !bridge_free_slots(occ.items, occ.n, q, span_of(search), search.lower, duration, step, (int)candidates, found,
                            &n_found, &err))
         raise_bridge_error(err);
     MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -124,6 +129,8 @@ static Datum availability(FunctionCallInfo fcinfo, const Confinement* conf) {
         open_booking(&rels, AccessShareLock);
         collect_visible_occupants(&rels, key, RangeTypePGetDatum(PG_GETARG_RANGE_P(1)), &occ);
         close_booking(&rels, AccessShareLock);
+        // §10 hook: closed and busy time show as no free seats.
+        add_closed_occupants(&res, key, search, GetActiveSnapshot(), false, &occ);
     }
     sg::LoadSegment* segs = (sg::LoadSegment*)palloc(sizeof(sg::LoadSegment) * (2 * occ.n + 1));
     int n_segs = 0;
@@ -131,7 +138,7 @@ static Datum availability(FunctionCallInfo fcinfo, const Confinement* conf) {
     if (!bridge_segments(occ.items, occ.n, span_of(search), segs, &n_segs, &err)) raise_bridge_error(err);
     MemoryContext spi = MemoryContextSwitchTo(caller);
     for (int i = 0; i < n_segs; ++i) {
-        Datum v[2] = {range_datum(range_of(segs[i].span)), Int32GetDatum(res.capacity - segs[i].load)};
+        Datum v[2] = {range_datum(range_of(segs[i].span)), Int32GetDatum(Max(0, res.capacity - segs[i].load))};
         bool nulls[2] = {false, false};
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
     }

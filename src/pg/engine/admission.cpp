@@ -284,6 +284,12 @@ void admit_write(const AdmitTarget* targets, int n, WriteFn write, void* arg, Ad
 // (heap_abort_speculative makes the row dead to everyone at once).
 void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
                   BeforeWriteFn before_write, void* before_arg, bool write_first) {
+    admit_insert_n(t, 1, insert, decide, arg, result, before_write, before_arg, write_first);
+}
+
+void admit_insert_n(const AdmitTarget* t, int n, SpecInsertFn insert, SpecDecideFn decide, void* arg,
+                    AdmitResult* result, BeforeWriteFn before_write, void* before_arg, bool write_first) {
+    ItemPointerData* tids = (ItemPointerData*)palloc0(sizeof(ItemPointerData) * (n > 0 ? n : 1));
     result->row = (Datum)0;
     result->conflict_target = -1;
     result->conflict_ids = NULL;
@@ -297,7 +303,7 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
         CHECK_FOR_INTERRUPTS();
         Verdict v;
         if (!write_first) {
-            Precheck pre = precheck(t, 1, &v, result);
+            Precheck pre = precheck(t, n, &v, result);
             if (pre == PRE_REFUSED) return;
             if (pre == PRE_AGAIN) continue;
         }
@@ -323,8 +329,10 @@ void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide
             return;
         }
         Step step = STEP_DONE;
+        // Every target is checked against the same new row.
+        for (int i = 0; i < n; ++i) tids[i] = tid;
         for (;;) {
-            evaluate(t, 1, &tid, &v);
+            evaluate(t, n, tids, &v);
             if (v.verdict == sg::Verdict::Fits) break;
             if (v.verdict == sg::Verdict::Conflict) {
                 step = STEP_CONFLICT;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <string>
 #include <vector>
 
 namespace sgpg {
@@ -143,6 +144,120 @@ bool bridge_least_loaded(const std::int64_t* loads, const bool* free, int n, int
         std::vector<int> o = sg::least_loaded_order(c);
         std::copy(o.begin(), o.end(), order);
         *n_order = static_cast<int>(o.size());
+    });
+}
+
+// --- opening hours, zones and rules -------------------------------------------
+
+namespace {
+sg::sched::Policy policy_of(const SchedPolicy& p) {
+    sg::sched::Policy pol;
+    pol.has_hours = p.has_hours;
+    pol.hours.assign(p.hours, p.hours + p.n_hours);
+    pol.has_min_notice = p.has_min_notice;
+    pol.has_max_advance = p.has_max_advance;
+    pol.has_min_duration = p.has_min_duration;
+    pol.has_max_duration = p.has_max_duration;
+    pol.min_notice = p.min_notice;
+    pol.max_advance = p.max_advance;
+    pol.min_duration = p.min_duration;
+    pol.max_duration = p.max_duration;
+    return pol;
+}
+sg::sched::Zone zone_of(const SchedZone& z) { return sg::sched::Zone(z.pieces, z.pieces + z.n); }
+}  // namespace
+
+bool bridge_parse_hours(const char* text, std::size_t len, sg::sched::WeeklySpan* out, int cap, int* n_out,
+                        int* error_pos, BridgeError* err) noexcept {
+    *n_out = 0;
+    *error_pos = 0;
+    bool parsed = false;
+    std::string message;
+    bool ran = guarded(err, [&] {
+        sg::sched::ParsedHours r = sg::sched::parse_opening_hours(std::string(text, len));
+        if (!r.ok) {
+            *error_pos = r.error_pos;
+            message = r.error;
+            return;
+        }
+        parsed = true;
+        *n_out = static_cast<int>(std::min<std::size_t>(r.spans.size(), cap));
+        std::copy_n(r.spans.begin(), *n_out, out);
+    });
+    if (!ran) return false;
+    if (!parsed) {
+        std::memcpy(err->sqlstate, "22023", 6);
+        std::snprintf(err->message, sizeof err->message, "%s", message.c_str());
+        return false;
+    }
+    return true;
+}
+
+int sched_interval_bound(const SchedPolicy& p, const SchedZone& z, int n_ex, sg::Micros from, sg::Micros to) {
+    // Weekly instances in the window (days + 3, each span possibly cut by
+    // every zone piece), plus one per exception (a subtraction splits one
+    // interval in two at most), plus the window itself.
+    __int128 days = ((__int128)to - from) / sg::sched::usecs_per_day + 4;
+    __int128 n = days * (p.has_hours ? p.n_hours : 0) * (z.n + 1) + 2 * (__int128)n_ex + 4;
+    return n > 100000000 ? 100000000 : (int)n;
+}
+
+bool bridge_opening(const SchedPolicy& p, const SchedZone& z, const sg::sched::Exception* ex, int n_ex,
+                    sg::Micros from, sg::Micros to, bool closed, sg::sched::Interval* out, int cap, int* n_out,
+                    BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::sched::Exception> e(ex, ex + n_ex);
+        sg::sched::Intervals v = closed ? sg::sched::closed_time(policy_of(p), zone_of(z), e, from, to)
+                                        : sg::sched::opening(policy_of(p), zone_of(z), e, from, to);
+        *n_out = static_cast<int>(std::min<std::size_t>(v.size(), cap));
+        std::copy_n(v.begin(), *n_out, out);
+    });
+}
+
+bool bridge_check_rules(const SchedPolicy& p, const SchedZone& z, const sg::sched::Exception* ex, int n_ex,
+                        sg::Micros lo, sg::Micros hi, sg::Micros blo, sg::Micros bhi, sg::Micros now,
+                        sg::sched::RuleVerdict* out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::sched::Exception> e(ex, ex + n_ex);
+        *out = sg::sched::check_rules(policy_of(p), zone_of(z), e, lo, hi, blo, bhi, now);
+    });
+}
+
+bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::Micros to, std::int64_t* day,
+                      sg::sched::Interval* out, int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::sched::Zone zone = zone_of(z);
+        *day = sg::sched::local_day(utc, zone);
+        sg::sched::Intervals v = sg::sched::day_in_utc(*day, zone, from, to);
+        *n_out = static_cast<int>(std::min<std::size_t>(v.size(), 4));
+        std::copy_n(v.begin(), *n_out, out);
+    });
+}
+
+bool bridge_free_slots_spans(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span* spans,
+                             int n_spans, sg::Micros duration, sg::Micros step, int max_results, sg::Span* out,
+                             int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        sg::CapacityProfile p = profile_of(occ, n);
+        sg::SlotQuery qq = within_timestamps(q);
+        *n_out = 0;
+        for (int i = 0; i < n_spans && *n_out < max_results; ++i) {
+            sg::Bound lo = sg::decode_lower(spans[i].lo);
+            std::vector<sg::Span> found =
+                sg::free_slots(p, qq, spans[i], lo.t, duration, step, static_cast<std::size_t>(max_results - *n_out));
+            std::size_t k = std::min<std::size_t>(found.size(), max_results - *n_out);
+            std::copy_n(found.begin(), k, out + *n_out);
+            *n_out += static_cast<int>(k);
+        }
+    });
+}
+
+bool bridge_local_grid(const SchedZone& z, sg::Micros lo, sg::Micros hi, sg::Micros duration, int months, int days,
+                       sg::Micros us, sg::Micros* out, int cap, int* n_out, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::Micros> v = sg::sched::local_grid(lo, hi, duration, months, days, us, zone_of(z), cap);
+        *n_out = static_cast<int>(std::min<std::size_t>(v.size(), cap));
+        std::copy_n(v.begin(), *n_out, out);
     });
 }
 

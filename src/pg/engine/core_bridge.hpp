@@ -14,6 +14,7 @@
 #include "core/overbooking.hpp"
 #include "core/recurrence.hpp"
 #include "core/slot_search.hpp"
+#include "core/schedule.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -75,5 +76,40 @@ bool bridge_expand_repeat(const sg::RepeatRule& rule, const sg::LocalTime& first
 // Indexes of the free candidates, least loaded first; `order` holds n.
 bool bridge_least_loaded(const std::int64_t* loads, const bool* free, int n, int* order, int* n_order,
                          BridgeError* err) noexcept;
+// --- opening hours, zones and rules (API.md §10; src/pg/schedule/) ----------
+// A resource's policy as plain data (the core's Policy holds vectors).
+struct SchedPolicy {
+    bool has_hours;
+    const sg::sched::WeeklySpan* hours;
+    int n_hours;
+    bool has_min_notice, has_max_advance, has_min_duration, has_max_duration;
+    sg::Micros min_notice, max_advance, min_duration, max_duration;
+};
+struct SchedZone {
+    const sg::sched::OffsetPiece* pieces;  // n == 0: UTC
+    int n;
+};
+// out holds at least 7 * (len / 4 + 1) spans; on a bad text false, with
+// err 22023 and *error_pos the 1-based position.
+bool bridge_parse_hours(const char* text, std::size_t len, sg::sched::WeeklySpan* out, int cap, int* n_out,
+                        int* error_pos, BridgeError* err) noexcept;
+// An upper bound of the intervals bridge_opening / bridge_closed return.
+int sched_interval_bound(const SchedPolicy& p, const SchedZone& z, int n_ex, sg::Micros from, sg::Micros to);
+bool bridge_opening(const SchedPolicy& p, const SchedZone& z, const sg::sched::Exception* ex, int n_ex,
+                    sg::Micros from, sg::Micros to, bool closed, sg::sched::Interval* out, int cap, int* n_out,
+                    BridgeError* err) noexcept;
+bool bridge_check_rules(const SchedPolicy& p, const SchedZone& z, const sg::sched::Exception* ex, int n_ex,
+                        sg::Micros lo, sg::Micros hi, sg::Micros blo, sg::Micros bhi, sg::Micros now,
+                        sg::sched::RuleVerdict* out, BridgeError* err) noexcept;
+// The local day of `utc` and its UTC instants inside [from, to) (out: 4).
+bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::Micros to, std::int64_t* day,
+                      sg::sched::Interval* out, int* n_out, BridgeError* err) noexcept;
+// free_slots inside each of spans[0..n_spans) (ascending, disjoint), each
+// span's grid starting at its own lower bound; one capacity profile for all.
+bool bridge_free_slots_spans(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span* spans,
+                             int n_spans, sg::Micros duration, sg::Micros step, int max_results, sg::Span* out,
+                             int* n_out, BridgeError* err) noexcept;
+bool bridge_local_grid(const SchedZone& z, sg::Micros lo, sg::Micros hi, sg::Micros duration, int months, int days,
+                       sg::Micros us, sg::Micros* out, int cap, int* n_out, BridgeError* err) noexcept;
 
 }  // namespace sgpg

@@ -253,6 +253,11 @@ typedef bool (*SpecInsertFn)(void* arg, uint32 token, ItemPointer tid);
 typedef void (*SpecDecideFn)(void* arg, bool keep);
 void admit_insert(const AdmitTarget* t, SpecInsertFn insert, SpecDecideFn decide, void* arg, AdmitResult* result,
                   BeforeWriteFn before_write = NULL, void* before_arg = NULL, bool write_first = false);
+// The same for one new row that must fit several targets (a booking and its
+// resource's per-day limits, API.md §10): every target's scan skips the row.
+void admit_insert_n(const AdmitTarget* t, int n, SpecInsertFn insert, SpecDecideFn decide, void* arg,
+                    AdmitResult* result, BeforeWriteFn before_write = NULL, void* before_arg = NULL,
+                    bool write_first = false);
 // The same check for a row already written by a plain INSERT/UPDATE
 // (trigger): waits out pending writers, returns false on conflict.
 bool admit_written_row(const AdmitTarget* t, ItemPointer tid, AdmitResult* result);

@@ -4,6 +4,7 @@
 // scan per row (no subtransaction per row). Resources are read and locked
 // in key order, the one global order of every multi-resource call.
 #include "series/series.hpp"
+#include "schedule/schedule.hpp"
 
 #include "lib/stringinfo.h"
 
@@ -273,7 +274,8 @@ bool lock_set(void* arg) {
         lock_resource(l->res[i].key, ShareLock);
         ResourceInfo now = read_resource(l->res[i].key, false);
         const ResourceInfo* used = &l->res[i].res;
-        if (now.capacity != used->capacity || now.before_us != used->before_us || now.after_us != used->after_us)
+        if (now.capacity != used->capacity || now.before_us != used->before_us || now.after_us != used->after_us ||
+            now.rules_version != used->rules_version)
             same = false;
         l->res[i].res = now;
     }
@@ -296,10 +298,15 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
             const SetResource* r = find_set_resource(res, n_res, req->keys[i]);
             check_seats_fit(req->seats, r->res.capacity, r->key);
             TsRange blocked = widen_range(req->ranges[i], r->res.before_us, r->res.after_us);
-            // HOURS-HOOK (§10): each row is a booking of its own; the rule
-            // check book_slot runs per booking (opening hours, closures, busy
-            // time, notice/advance/duration, per-day limits) belongs here,
-            // per row, with its reason kept for explain_set's DETAIL.
+            // §10: each row is a booking of its own and obeys the static
+            // rules book_slot checks (opening hours, closures, busy time,
+            // notice, advance, duration); explain_set names the rule.
+            RuleRefusal refusal = {NULL};
+            if (!check_booking_rules(&r->res, r->key, req->ranges[i], blocked, &refusal)) {
+                out->outcome = SET_CONFLICT;
+                out->conflict_row = i;
+                return;
+            }
             targets[i] = AdmitTarget{rels, collect_occupants, r->key, range_datum(req->ranges[i]), range_datum(blocked),
                                      span_of(blocked), req->seats, r->res.capacity, NULL, (Datum)0};
         }
@@ -347,6 +354,15 @@ void explain_set(const SetRequest* req, const SetResource* res, int n_res, const
         CHECK_FOR_INTERRUPTS();
         const SetResource* r = find_set_resource(res, n_res, req->keys[i]);
         TsRange blocked = widen_range(req->ranges[i], r->res.before_us, r->res.after_us);
+        RuleRefusal refusal = {NULL};
+        if (!check_booking_rules(&r->res, r->key, req->ranges[i], blocked, &refusal)) {
+            RowVerdict* v = &out->verdicts[i];
+            v->fits = false;
+            v->ids = NULL;
+            v->n_ids = v->n_total = 0;
+            v->reason = refusal.detail;
+            continue;
+        }
         Occupants occ;
         collect_occupants(rels, r->key, range_datum(blocked), true, NULL, &occ);
         int room = occ.n > 0 ? occ.n : 1;
@@ -416,6 +432,7 @@ void raise_set_conflict(const SetRequest* req, const SetResource* res, int n_res
         Datum* alts = (Datum*)palloc(sizeof(Datum) * max_suggestions);
         int n_alts = suggest_alternatives(rels, r->key, req->ranges[first], req->seats, &r->res, NULL, NULL, alts,
                                           max_suggestions);
+        n_alts = filter_suggestions(&r->res, rels, r->key, req->seats, req->holder, NULL, alts, n_alts);
         if (n_alts > 0) {
             appendStringInfo(&hint, "Free alternatives for \"%s\" %s: ", text_to_cstring(r->key),
                              range_text(range_datum(req->ranges[first])));
