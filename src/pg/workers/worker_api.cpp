@@ -96,15 +96,7 @@ void insert_assignments(void* arg, ItemPointer tids, Datum* row, MemoryContext) 
     if (a->assigned_by == NULL) nulls[3] = 'n';
     if (SPI_execute_plan(plan(PLAN_ASSIGN_INSERT), v, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
         elog(ERROR, "slotguard: inserting assignments failed");
-    NameSlot* slots = index_targets(a->targets, a->n);
-    for (uint64 r = 0; r < SPI_processed; ++r) {
-        CHECK_FOR_INTERRUPTS();
-        bool isnull;
-        ItemPointer tid = (ItemPointer)DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
-        text* worker = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
-        int i = find_target(slots, a->n, worker);
-        if (i >= 0) tids[i] = *tid;
-    }
+    match_returned(a->targets, a->n, tids);
     *row = (Datum)0;
 }
 

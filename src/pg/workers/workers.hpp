@@ -27,6 +27,9 @@ struct NameSlot {
 };
 NameSlot* index_targets(const AdmitTarget* targets, int n);
 int find_target(const NameSlot* slots, int n, text* name);  // index, or -1
+// After an INSERT/UPDATE ... RETURNING (ctid, worker) (SPI_tuptable): each
+// target's row tid, matched by worker name.
+void match_returned(const AdmitTarget* targets, int n, ItemPointer tids);
 // 23P01 naming the conflicting bookings (for a confined caller, the ones it
 // may see; SPI connected then).
 [[noreturn]] void raise_worker_conflict(const AdmitTarget* t, const AdmitResult* r,
