@@ -323,23 +323,8 @@ COMMENT ON FUNCTION slotguard.grant_access(regrole, boolean) IS
 -- than it holds, an overbooking no check saw. The checks on the
 -- referencing side are not needed: booking_guard and assignment_guard
 -- (ENABLE ALWAYS) check that the resource or booking exists.
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN
-        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
-        FROM pg_catalog.pg_trigger tg
-        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
-        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid
-          AND c.conrelid IN ('slotguard.booking'::pg_catalog.regclass, 'slotguard.assignment'::pg_catalog.regclass)
-          AND tg.tgenabled = 'O'
-        ORDER BY c.conname, tg.tgname
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
-    END LOOP;
-END
-$$;
+-- Done for every foreign key between slotguard's tables at once, those of
+-- later sections too, in the last section.
 
 -- --- shard_info: only what the caller may see ---
 -- shard_info() counted every tenant's resources, bookings and orders, also
@@ -433,20 +418,7 @@ ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exceptio
 ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_deleted;
 ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_truncated;
 -- Its foreign key's action triggers fire under replication too, as the
--- other foreign keys' (see "foreign keys ... under logical replication").
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN
-        SELECT tg.tgname FROM pg_catalog.pg_trigger tg JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
-        WHERE c.conrelid = 'slotguard.resource_exception'::pg_catalog.regclass AND c.contype = 'f'
-          AND tg.tgrelid = c.confrelid ORDER BY tg.tgname
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE slotguard.resource ENABLE ALWAYS TRIGGER %I', t.tgname);
-    END LOOP;
-END
-$$;
+-- other foreign keys' (the last section does it for all of them).
 
 CREATE FUNCTION slotguard.set_policy(resource text, timezone text DEFAULT NULL, min_notice interval DEFAULT NULL,
                                      max_advance interval DEFAULT NULL, min_duration interval DEFAULT NULL,
@@ -541,23 +513,8 @@ SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist', '');
 SELECT pg_catalog.pg_extension_config_dump('slotguard.waitlist_id_seq', '');
 REVOKE ALL ON slotguard.waitlist FROM PUBLIC;
 -- Its foreign keys' action triggers on resource and booking fire under
--- session_replication_role = replica too, as the others' (API.md §15).
-DO $$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN
-        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
-        FROM pg_catalog.pg_trigger tg
-        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
-        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid AND c.conrelid = 'slotguard.waitlist'::pg_catalog.regclass
-          AND tg.tgenabled = 'O'
-        ORDER BY c.conname, tg.tgname
-    LOOP
-        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
-    END LOOP;
-END
-$$;
+-- session_replication_role = replica too, as the others' (API.md §15; the
+-- last section does it for all of them).
 
 CREATE FUNCTION slotguard.expire_holds(max int DEFAULT 10000)
 RETURNS int
@@ -884,6 +841,32 @@ COMMENT ON FUNCTION slotguard.assign_any_workers(bigint, text[], int, text, text
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
 -- --- grants of the functions new in 1.2 (keep last) ---
+-- Every foreign key between slotguard's tables (booking and assignment,
+-- resource_exception, waitlist, and any a section adds): the action
+-- triggers on the referenced table fire under session_replication_role =
+-- replica too (see "foreign keys between slotguard's tables under logical
+-- replication" for why). One pass here, after every section has made its
+-- tables.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT tg.tgrelid::pg_catalog.regclass AS tbl, tg.tgname
+        FROM pg_catalog.pg_trigger tg
+        JOIN pg_catalog.pg_constraint c ON c.oid = tg.tgconstraint
+        JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
+        JOIN pg_catalog.pg_class f ON f.oid = c.confrelid
+        WHERE c.contype = 'f' AND tg.tgrelid = c.confrelid AND tg.tgenabled = 'O'
+          AND r.relnamespace = 'slotguard'::pg_catalog.regnamespace
+          AND f.relnamespace = 'slotguard'::pg_catalog.regnamespace
+        ORDER BY c.conname, tg.tgname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER %I', t.tbl, t.tgname);
+    END LOOP;
+END
+$$;
+
 -- An update keeps the grants that existed (API.md §8 (1.2)). A function
 -- created above has the default ACL (PUBLIC may execute): right for a
 -- database whose DBA never changed slotguard's grants, wrong for one whose
