@@ -26,7 +26,10 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-900}
 if [[ ${1:-} == --installcheck ]]; then
     kind=$2
     source "$ROOT/test/lib/cluster.sh"
-    cluster_start
+    # The isolation specs run with slotguard preloaded, as production
+    # should: the queue hints (src/pg/orders/queue_hint.hpp) and the
+    # cluster-wide statistics exist only then. pg_regress runs without it.
+    if [[ $kind == isolation ]]; then cluster_start "shared_preload_libraries = 'slotguard'"; else cluster_start; fi
     # pg_regress writes results/ and output_iso/ next to the sources, as the
     # cluster's OS user: work on a copy owned by that user.
     src=$CLUSTER_DIR/src

@@ -598,6 +598,23 @@ CREATE INDEX orders_queue_kind_idx ON slotguard.orders (kind, priority DESC, rea
 DROP INDEX slotguard.orders_ready_idx;
 DROP INDEX slotguard.orders_ready_kind_idx;
 
+-- Where the live part of the queue starts (src/pg/orders/queue_hint.hpp):
+-- claim_next_order remembers, in shared memory, how far the entries at the
+-- head of orders_queue_idx are dead to every snapshot, and starts there.
+-- Only a write can put entries back in front; this trigger drops the
+-- remembered positions whenever a row is written as 'ready', also under
+-- session_replication_role = replica. (A row trigger: statement triggers
+-- do not fire for an INSERT ... RETURNING run with a row limit.) Without
+-- it (dropped or disabled) claims simply scan from the head.
+CREATE FUNCTION slotguard.orders_queue_changed() RETURNS trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'sg_orders_queue_changed';
+COMMENT ON FUNCTION slotguard.orders_queue_changed() IS
+    'Trigger of slotguard.orders: a row written as ready may sort before where claim_next_order remembered the live part of the queue to start, so it forgets that.';
+REVOKE ALL ON FUNCTION slotguard.orders_queue_changed() FROM PUBLIC;
+CREATE TRIGGER orders_queue_changed AFTER INSERT OR UPDATE ON slotguard.orders
+    FOR EACH ROW EXECUTE FUNCTION slotguard.orders_queue_changed();
+ALTER TABLE slotguard.orders ENABLE ALWAYS TRIGGER orders_queue_changed;
+
 -- add_order, release_order and complete_order take new trailing arguments
 -- with defaults. Kept next to the old form, every call would be ambiguous,
 -- so the old form is dropped; each call of 1.1 means the same with the new

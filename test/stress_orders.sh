@@ -50,7 +50,11 @@ PSQL="$PG_BINDIR/psql -X -q -At"
 
 echo "stress_orders: $RACERS racers on one order x 4 rounds; $DRAINERS sessions draining $ORDERS orders"
 # Expected errors by the hundred: keep them out of the server log.
-cluster_start "max_connections = 150" "log_min_messages = log" "log_min_error_statement = panic"
+# Preloaded, as production should be: claim_next_order then starts at the
+# queue hint (src/pg/orders/queue_hint.hpp), which this test must not catch
+# skipping an order (part 4: nothing claimable is left after the sweep).
+cluster_start "max_connections = 150" "log_min_messages = log" "log_min_error_statement = panic" \
+    "shared_preload_libraries = 'slotguard'"
 WORK=$CLUSTER_DIR/stress # removed together with the cluster
 mkdir -p "$WORK"
 cluster_psql -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION slotguard CASCADE'
@@ -394,7 +398,9 @@ done
 #   lease, as renewed, not yet run out at the new claim's now(), and no
 #   release/fail logged for it), and no token repeats within an order;
 #   attempts = the failures logged <= max_attempts, dead exactly at max;
-#   every call with a stale token was refused (55P03); no other error.
+#   every call with a stale token was refused (55P03); no other error;
+#   when the sweeper's claim_next_order returns NULL, no order is ready with
+#   its ready_at passed (none skipped: a queue hint never passes one).
 # STRESS_ORDERS_NO_TOKENS=1 passes no tokens (the claimant name alone
 # fences, as in 1.1): the stale calls of a reused name then go through and
 # the test fails.
@@ -412,6 +418,7 @@ CREATE TABLE q_ends (key text, token bigint, what text);
 CREATE TABLE q_stale (what text, outcome text);
 CREATE TABLE q_fenced (what text, state text);
 CREATE TABLE q_errors (who text, state text, msg text);
+CREATE TABLE q_swept (at timestamptz);
 SELECT count(slotguard.add_order('q-' || lpad(g::text, 5, '0'), priority => g % 3, max_attempts => 3))
 FROM generate_series(1, $QUEUE_ORDERS) g;
 
@@ -531,7 +538,10 @@ DECLARE
 BEGIN
     LOOP
         o := slotguard.claim_next_order('sweeper', lease => '1 hour');
-        EXIT WHEN o.key IS NULL;
+        IF o.key IS NULL THEN
+            INSERT INTO q_swept VALUES (now());
+            EXIT;
+        END IF;
         INSERT INTO q_claims VALUES (o.key, o.claim_token, 'sweeper', o.claimed_at, o.lease_expires_at);
         PERFORM slotguard.complete_order(o.key, 'sweeper', o.claim_token);
         INSERT INTO q_ends VALUES (o.key, o.claim_token, 'complete');
@@ -572,6 +582,9 @@ bad_attempts=$(cluster_psql -At -c "
     SELECT count(*) FROM slotguard.orders o
     WHERE o.attempts > o.max_attempts OR (o.status = 'dead') <> (o.attempts = o.max_attempts)
        OR o.attempts <> (SELECT count(*) FROM q_ends e WHERE e.key = o.key AND e.what = 'fail')")
+skipped=$(cluster_psql -At -c "
+    SELECT count(*) FROM slotguard.orders WHERE status = 'ready' AND ready_at <= (SELECT at FROM q_swept)")
+printf '  ready and due when the sweeper found nothing (skipped) %d\n' "$skipped"
 printf '  done orders not completed exactly once with their token %d; overlapping claims %d; repeated tokens %d; attempts wrong %d\n' \
     "$bad_complete" "$overlap" "$dup_tokens" "$bad_attempts"
 ((other == 0)) || fail "work queue: $other orders are neither done, dead nor ready"
@@ -580,6 +593,7 @@ printf '  done orders not completed exactly once with their token %d; overlappin
 ((overlap == 0)) || fail "work queue: $overlap claims began while the previous claim of the order was live"
 ((dup_tokens == 0)) || fail "work queue: $dup_tokens claims repeated a token of their order"
 ((bad_attempts == 0)) || fail "work queue: $bad_attempts orders with attempts above max, dead off max, or not the failures logged"
+((skipped == 0)) || fail "work queue: $skipped ready orders were due but claim_next_order returned NULL"
 ((stale_through == 0)) || fail "work queue: $stale_through calls with a stale token went through"
 ((stale_refused > 0)) || fail "work queue: no stale call was tried"
 ((errors == 0)) || {

@@ -1,5 +1,6 @@
 // Module entry: settings and transaction hooks.
 #include "engine/glue.hpp"
+#include "orders/queue_hint.hpp"
 #include "stats/stats.hpp"
 
 extern "C" {
@@ -95,4 +96,5 @@ void _PG_init(void) {
     RegisterXactCallback(sgpg::reset_on_xact, NULL);
     RegisterSubXactCallback(sgpg::reset_on_subxact, NULL);
     sgpg::stats_init();
+    sgpg::queue_hint_init();
 }

@@ -28,6 +28,7 @@
 // the SQL runs instead (EvalPlanQual under READ COMMITTED, 40001 above).
 #include "engine/glue.hpp"
 #include "orders/order_claim_next.hpp"
+#include "orders/queue_hint.hpp"
 
 extern "C" {
 #include "access/stratnum.h"
@@ -36,6 +37,7 @@ extern "C" {
 #include "catalog/pg_operator.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "commands/defrem.h"
 #include "commands/sequence.h"
 #include "utils/lsyscache.h"
@@ -59,6 +61,9 @@ struct Shape {
     // The 1.2 schema (API.md §14): priority, claim_token and the rest; the
     // queue indexes lead with priority DESC, claims take a fencing token.
     bool queue;
+    // 1.2 with orders_queue_changed in place: claims may start at the
+    // queue hint (queue_hint.hpp).
+    bool hint;
     Oid relid;
     Oid token_seq;  // 1.2: slotguard.order_claim_token_seq
     Oid ready_idx;  // (ready_at, key) WHERE status = 'ready'; 1.2: (priority DESC, ready_at, key)
@@ -194,6 +199,30 @@ bool only_orders_rules(TupleConstr* c) {
     return ok;
 }
 
+// The trigger that keeps the queue hints honest (queue_hint.hpp):
+// orders_queue_changed, AFTER INSERT OR UPDATE FOR EACH ROW, ENABLE
+// ALWAYS, no column list and no WHEN, calling sg_orders_queue_changed.
+const char* const HINT_TRIGGER = "orders_queue_changed";
+bool hint_trigger_in_place(TriggerDesc* td) {
+    for (int i = 0; td != NULL && i < td->numtriggers; ++i) {
+        const Trigger* tg = &td->triggers[i];
+        if (strcmp(tg->tgname, HINT_TRIGGER) != 0) continue;
+        if (tg->tgenabled != TRIGGER_FIRES_ALWAYS || !TRIGGER_FOR_ROW(tg->tgtype) || !TRIGGER_FOR_AFTER(tg->tgtype) ||
+            !TRIGGER_FOR_INSERT(tg->tgtype) || !TRIGGER_FOR_UPDATE(tg->tgtype) || tg->tgnattr != 0 ||
+            tg->tgqual != NULL || OidIsValid(tg->tgconstraint))
+            return false;
+        HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
+        if (!HeapTupleIsValid(proc)) return false;
+        bool isnull;
+        Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
+        bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull &&
+                  text_is(DatumGetTextPP(src), "sg_orders_queue_changed");
+        ReleaseSysCache(proc);
+        return ok;
+    }
+    return false;
+}
+
 // Whether the direct path may write `rel`; fills in the columns and indexes.
 bool shape_usable(Relation rel) {
     TupleDesc desc = RelationGetDescr(rel);
@@ -225,7 +254,10 @@ bool shape_usable(Relation rel) {
         return false;
     // Any UPDATE trigger that can fire (row or statement level, constraint
     // triggers of foreign keys or deferred uniqueness included) needs SQL.
-    if (!plain_table(rel) || !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, NULL, 0) ||
+    // orders_queue_changed only moves the queue hints back: the direct
+    // release does that itself (write_order_row), claims add no entries.
+    bool hint_trigger = hint_trigger_in_place(rel->trigdesc);
+    if (!plain_table(rel) || !only_named_triggers(rel->trigdesc, TRIGGER_TYPE_UPDATE, &HINT_TRIGGER, hint_trigger ? 1 : 0) ||
         (desc->constr != NULL && desc->constr->has_generated_stored) || !only_orders_rules(desc->constr))
         return false;
 
@@ -266,6 +298,7 @@ bool shape_usable(Relation rel) {
     bool plain_pkey = index_is(pk, desc, key_only, 1, no_predicate);
     index_close(pk, NoLock);
     if (!plain_pkey) return false;
+    shape.hint = shape.queue && hint_trigger;
 
     // rte->updatedCols of the UPDATE: ExecInsertIndexTuples asks it whether
     // an index's columns changed (a hint for btree's bottom-up deletion).
@@ -292,7 +325,11 @@ void build_shape(Relation rel) {
     shape.relid = RelationGetRelid(rel);
     shape.ready_idx = shape.kind_idx = shape.lease_idx = shape.pkey = shape.token_seq = InvalidOid;
     shape.queue = false;
+    shape.hint = false;
     shape.check_fn_hash = 0;
+    // The table changed (or was only looked at again): whatever it was, a
+    // hint from before may not hold (a trigger disabled meanwhile...).
+    queue_hint_forget();
     shape.updated = NULL;
     shape.usable = shape_usable(rel);
     // Built from what the relcache said when we read it; an invalidation
@@ -358,6 +395,13 @@ bool due(TupleTableSlot* slot, TimestampTz now) {
 // A walk over the ready queue in claim order (orders_queue[_kind]_idx on
 // 1.2, orders_ready[_kind]_idx on 1.1) that locks claimable orders one by
 // one, as LockRows does for the subquery's FOR UPDATE SKIP LOCKED.
+//
+// 1.2 with the hint trigger: the walk starts at the queue hint and finds
+// where the entries dead to every snapshot end (queue_hint.hpp), to publish
+// that as the next hint when it is done.
+// The hint's start is three ranges one after the other: its (priority,
+// ready_at) from its key on, the rest of its priority, the lower ones.
+enum ScanFrom { FROM_HEAD, FROM_KEY, FROM_LATER, FROM_BELOW };
 struct QueueScan {
     Relation rel;
     Relation idx;
@@ -366,28 +410,117 @@ struct QueueScan {
     text* kind;
     TimestampTz now;
     IndexScanDesc scan;
+    ScanFrom from;
+    QueuePos start;  // FROM_KEY/FROM_LATER: the hint; FROM_BELOW: start.priority is the level above
     TupleTableSlot* scanned;
     TupleTableSlot* locked;
+    // The hint: whether to track it, the generation it was read at, and
+    // what this walk learnt: every entry before `dead_to` is dead to all
+    // (has_dead_to), and whether the dead prefix has ended.
+    bool hinting;
+    uint64 hint_gen;
+    bool prefix_ended;
+    bool has_dead_to;
+    QueuePos dead_to;
 };
 
-// (Re)starts the index scan: from the head of the queue, or (below, 1.2)
-// at the first entry whose priority is lower than `below`.
-void queue_scan_start(QueueScan* q, bool has_below, int32 below) {
+// (Re)starts the index scan: from the head of the queue, at the hint
+// (priority = p AND ready_at = t [AND key >= k], then priority = p AND
+// ready_at > t, then priority < p), or (1.2) at the first entry whose
+// priority is lower than start.priority.
+void queue_scan_start(QueueScan* q, ScanFrom from, const QueuePos& start) {
     if (q->scan != NULL) index_endscan(q->scan);
-    ScanKeyData keys[2];
+    q->from = from;
+    q->start = start;
+    ScanKeyData keys[4];
     int nkeys = 0;
+    AttrNumber prio_col = q->kind != NULL ? 2 : 1;
     if (q->kind != NULL) {
         ScanKeyInit(&keys[nkeys], 1, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(q->kind));
         keys[nkeys].sk_collation = q->idx->rd_indcollation[0];
         ++nkeys;
     }
-    if (has_below) {
+    if (from == FROM_BELOW) {
         // priority < below: on the DESC column, the entries after that level.
-        ScanKeyInit(&keys[nkeys], q->kind != NULL ? 2 : 1, BTLessStrategyNumber, F_INT4LT, Int32GetDatum(below));
-        ++nkeys;
+        ScanKeyInit(&keys[nkeys++], prio_col, BTLessStrategyNumber, F_INT4LT, Int32GetDatum(start.priority));
+    } else if (from == FROM_KEY || from == FROM_LATER) {
+        ScanKeyInit(&keys[nkeys++], prio_col, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(start.priority));
+        if (from == FROM_LATER) {
+            ScanKeyInit(&keys[nkeys++], prio_col + 1, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT,
+                        TimestampTzGetDatum(start.ready_at));
+        } else {
+            ScanKeyInit(&keys[nkeys++], prio_col + 1, BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ,
+                        TimestampTzGetDatum(start.ready_at));
+            if (start.key_len >= 0) {
+                text* k = cstring_to_text_with_len(start.key, start.key_len);
+                ScanKeyInit(&keys[nkeys], prio_col + 2, BTGreaterEqualStrategyNumber, F_TEXT_GE, PointerGetDatum(k));
+                keys[nkeys].sk_collation = q->idx->rd_indcollation[prio_col + 1];
+                ++nkeys;
+            }
+        }
     }
     q->scan = index_beginscan(q->rel, q->idx, q->snap, nkeys, 0);
+    // The entries' keys, to know where the dead ones end (as an index-only scan asks).
+    q->scan->xs_want_itup = q->hinting;
     index_rescan(q->scan, keys, nkeys, NULL, 0);
+}
+
+// The (priority, ready_at, key) of the entry the scan just returned.
+bool entry_pos(QueueScan* q, QueuePos* pos) {
+    IndexTuple itup = q->scan->xs_itup;
+    if (itup == NULL) return false;
+    AttrNumber prio_col = q->kind != NULL ? 2 : 1;
+    bool pnull, rnull;
+    Datum p = index_getattr(itup, prio_col, q->scan->xs_itupdesc, &pnull);
+    Datum r = index_getattr(itup, prio_col + 1, q->scan->xs_itupdesc, &rnull);
+    if (pnull || rnull) return false;
+    pos->priority = DatumGetInt32(p);
+    pos->ready_at = DatumGetTimestampTz(r);
+    bool knull;
+    Datum k = index_getattr(itup, prio_col + 2, q->scan->xs_itupdesc, &knull);
+    pos->key_len = -1;
+    if (!knull) {
+        text* t = DatumGetTextPP(k);
+        size_t n = VARSIZE_ANY_EXHDR(t);
+        if (n <= (size_t)QUEUE_HINT_KEY_BYTES) {
+            memcpy(pos->key, VARDATA_ANY(t), n);
+            pos->key_len = (int16)n;
+        }
+    }
+    return true;
+}
+
+// index_getnext_slot, noting (while hinting) whether each entry passed over
+// was dead to all: index_fetch_heap sets kill_prior_tuple exactly then.
+bool queue_scan_fetch(QueueScan* q) {
+    for (;;) {
+        if (!q->scan->xs_heap_continue) {
+            if (index_getnext_tid(q->scan, ForwardScanDirection) == NULL) {
+                // The end of this range: on from the hint to the rest of the queue.
+                if (q->from == FROM_KEY) queue_scan_start(q, FROM_LATER, q->start);
+                else if (q->from == FROM_LATER) queue_scan_start(q, FROM_BELOW, q->start);
+                else return false;
+                continue;
+            }
+        }
+        bool visible = index_fetch_heap(q->scan, q->scanned);
+        if (q->hinting && !q->prefix_ended) {
+            QueuePos pos;
+            if (!entry_pos(q, &pos)) {
+                q->prefix_ended = true;
+                q->has_dead_to = false;
+            } else if (visible || !q->scan->kill_prior_tuple) {
+                // The first entry someone may still see: the prefix ends here.
+                q->prefix_ended = true;
+                q->has_dead_to = true;
+                q->dead_to = pos;
+            } else {
+                q->has_dead_to = true;
+                q->dead_to = pos;
+            }
+        }
+        if (visible) return true;
+    }
 }
 
 void queue_scan_begin(QueueScan* q, Relation rel, Snapshot snap, CommandId cid, text* kind, TimestampTz now,
@@ -401,11 +534,28 @@ void queue_scan_begin(QueueScan* q, Relation rel, Snapshot snap, CommandId cid, 
     q->scan = NULL;
     q->scanned = scanned;
     q->locked = locked;
-    queue_scan_start(q, false, 0);
+    q->hinting = false;
+    q->prefix_ended = false;
+    q->has_dead_to = false;
+    QueuePos hint;
+    hint.priority = 0;
+    hint.ready_at = 0;
+    hint.key_len = -1;
+    bool found = false;
+    // Not in recovery (kill_prior_tuple would not say all_dead there).
+    if (shape.hint && !RecoveryInProgress())
+        found = queue_hint_read(RelationGetRelid(q->idx), kind, &hint, &q->hint_gen, &q->hinting);
+    if (found) {
+        q->has_dead_to = true;
+        q->dead_to = hint;
+    }
+    queue_scan_start(q, found ? FROM_KEY : FROM_HEAD, hint);
 }
 
 void queue_scan_end(QueueScan* q) {
     if (q->scan != NULL) index_endscan(q->scan);
+    // What this walk found dead: where the next one may start.
+    if (q->hinting && q->has_dead_to) queue_hint_publish(RelationGetRelid(q->idx), q->kind, q->hint_gen, q->dead_to);
     index_close(q->idx, NoLock);
 }
 
@@ -425,14 +575,16 @@ void queue_scan_end(QueueScan* q) {
 bool queue_scan_next(QueueScan* q) {
     int flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS;
     if (!IsolationUsesXactSnapshot()) flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
-    while (index_getnext_slot(q->scan, ForwardScanDirection, q->scanned)) {
+    while (queue_scan_fetch(q)) {
         CHECK_FOR_INTERRUPTS();  // the head of a busy queue: many rows others hold
         if (!ready_row(q->scanned, q->kind)) continue;
         if (!due(q->scanned, q->now)) {
             bool isnull;
             int32 p = DatumGetInt32(slot_getattr(q->scanned, shape.c_priority, &isnull));
             if (isnull || p == PG_INT32_MIN) return false;
-            queue_scan_start(q, true, p);
+            QueuePos below;
+            below.priority = p;
+            queue_scan_start(q, FROM_BELOW, below);
             continue;
         }
         ItemPointerData tid = q->scanned->tts_tid;
@@ -560,6 +712,8 @@ TM_Result write_order_row(Relation rel, Snapshot snap, TupleTableSlot* old, Tupl
     list_free(recheck);
     close_indices_keep_locks(rri);
     FreeExecutorState(estate);
+    // Back in the queue (release), maybe before a hint: drop them.
+    if (shape.hint && strcmp(set->status, "ready") == 0) queue_hint_forget();
     return TM_Ok;
 }
 
