@@ -65,6 +65,29 @@ fail() {
     failures=$((failures + 1))
 }
 
+# A session kept open and fed statement by statement, idle (no snapshot)
+# in between: session_open NAME, session_send NAME SQL..., session_close
+# NAME (waits; its output is $WORK/NAME.out, errors $WORK/NAME.err).
+declare -A SESSION_FD SESSION_PID
+session_open() {
+    mkfifo "$WORK/$1.in"
+    $PSQL -v ON_ERROR_STOP=1 <"$WORK/$1.in" >"$WORK/$1.out" 2>"$WORK/$1.err" &
+    SESSION_PID[$1]=$!
+    local fd
+    exec {fd}>"$WORK/$1.in"
+    SESSION_FD[$1]=$fd
+}
+session_send() {
+    local name=$1
+    shift
+    printf '%s\n' "$@" >&"${SESSION_FD[$name]}"
+}
+session_close() {
+    local fd=${SESSION_FD[$1]}
+    exec {fd}>&-
+    wait "${SESSION_PID[$1]}"
+}
+
 # --- the gate ---------------------------------------------------------------
 # One session holds the advisory lock until $WORK/go-<tag> appears (bounded
 # wait, so nothing is left behind on failure); sessions queue on it in shared
@@ -521,6 +544,15 @@ BEGIN
 END
 \$\$;
 SQL
+# The sweeper's session starts before the drainers and looks at the queue
+# once (a kind nobody uses: nothing claimed), so that it sweeps with the
+# queue hints the drainers left rather than with a fresh session's (a new
+# session's first claim drops every hint of the database); it stays idle,
+# holding no snapshot, until then. Autovacuum stays off the table meanwhile
+# for the same reason (an ANALYZE also drops them).
+cluster_psql -q -c "ALTER TABLE slotguard.orders SET (autovacuum_enabled = off)"
+session_open sweeper
+session_send sweeper "SELECT slotguard.claim_next_order('sweeper', 'no such kind') IS NULL AS nothing;"
 pids=()
 for s in $(seq 1 "$QUEUE_DRAINERS"); do
     $PSQL -v ON_ERROR_STOP=1 -c "CALL q_drain('w$((s % 8))', $QUEUE_SECONDS, $USE_TOKENS)" \
@@ -531,8 +563,7 @@ psql_failed=0
 for p in "${pids[@]}"; do wait "$p" || psql_failed=$((psql_failed + 1)); done
 # Every lease has run out (at most 1 s): the sweeper finishes what is claimable.
 sleep 1.2
-cluster_psql -o /dev/null <<'SQL'
-DO $$
+session_send sweeper "DO \$\$
 DECLARE
     o slotguard.orders;
 BEGIN
@@ -547,8 +578,9 @@ BEGIN
         INSERT INTO q_ends VALUES (o.key, o.claim_token, 'complete');
     END LOOP;
 END
-$$;
-SQL
+\$\$;"
+session_close sweeper || { fail "work queue: the sweeper failed"; sed 's/^/    | /' "$WORK/sweeper.err"; }
+cluster_psql -q -c "ALTER TABLE slotguard.orders RESET (autovacuum_enabled)"
 read -r claims done_ dead ready other completes fails stale_refused stale_through fenced errors < <(cluster_psql -At -F ' ' -c "
     SELECT (SELECT count(*) FROM q_claims),
            (SELECT count(*) FROM slotguard.orders WHERE status = 'done'),
@@ -602,6 +634,102 @@ printf '  done orders not completed exactly once with their token %d; overlappin
 }
 ((psql_failed == 0)) || fail "work queue: $psql_failed sessions failed"
 ((fails > 0 && dead > 0 && fenced > 0)) || fail "work queue: no failures ($fails), dead orders ($dead) or fenced calls ($fenced)"
+
+# --- part 5: queue hints under releases --------------------------------------
+# HINT_DRAINERS sessions (default 4) claim and complete as fast as they can
+# for HINT_SECONDS (default 8), so the queue hint (src/pg/orders/queue_hint.hpp)
+# keeps moving; HINT_HOLDERS sessions (default 3) each claim an order, keep
+# it 0.3-1.2 s while idle (no snapshot, so the hint can pass it), and
+# release it: back at its old place, behind the hint. One more session,
+# opened first and idle throughout, then claims until claim_next_order
+# returns NULL. Passes only if at that moment no order is ready and due
+# (none skipped) and every order was completed exactly once.
+HINT_DRAINERS=${HINT_DRAINERS:-4}
+HINT_HOLDERS=${HINT_HOLDERS:-3}
+HINT_SECONDS=${HINT_SECONDS:-8}
+HINT_ORDERS=${HINT_ORDERS:-4000}
+echo
+echo "== queue hints: $HINT_DRAINERS drainers, $HINT_HOLDERS holders releasing, $HINT_ORDERS orders, ${HINT_SECONDS}s"
+cluster_psql -o /dev/null <<SQL
+SET client_min_messages = warning;
+DELETE FROM slotguard.orders;
+ALTER TABLE slotguard.orders SET (autovacuum_enabled = off);
+CREATE TABLE h_done (key text, who text);
+CREATE TABLE h_released (key text);
+SELECT count(slotguard.add_order('h-' || lpad(g::text, 5, '0'), priority => g % 2))
+FROM generate_series(1, $HINT_ORDERS) g;
+CREATE PROCEDURE h_drain(me text, seconds float8) LANGUAGE plpgsql AS \$\$
+DECLARE
+    deadline timestamptz := clock_timestamp() + seconds * interval '1 second';
+    o slotguard.orders;
+BEGIN
+    WHILE clock_timestamp() < deadline LOOP
+        o := slotguard.claim_next_order(me);
+        IF o.key IS NULL THEN
+            COMMIT;
+            PERFORM pg_sleep(0.02);
+        ELSE
+            PERFORM slotguard.complete_order(o.key, me, o.claim_token);
+            INSERT INTO h_done VALUES (o.key, me);
+            COMMIT;
+        END IF;
+    END LOOP;
+END
+\$\$;
+SQL
+session_open h_sweeper
+session_send h_sweeper "SELECT slotguard.claim_next_order('h-sweeper', 'no such kind') IS NULL AS nothing;"
+hpids=()
+for s in $(seq 1 "$HINT_DRAINERS"); do
+    $PSQL -v ON_ERROR_STOP=1 -c "CALL h_drain('hd$s', $HINT_SECONDS)" >"$WORK/hint-$s.out" 2>"$WORK/hint-$s.err" &
+    hpids+=($!)
+done
+hold_loop() { # holder number
+    local me=hh$1 end=$((SECONDS + HINT_SECONDS))
+    session_open "$me"
+    while ((SECONDS < end)); do
+        session_send "$me" "SELECT key FROM slotguard.claim_next_order('$me');"
+        sleep "0.$((3 + RANDOM % 9))"
+        session_send "$me" "INSERT INTO h_released SELECT (slotguard.release_order(key, '$me', claim_token)).key FROM slotguard.orders WHERE claimant = '$me' AND status = 'claimed';"
+    done
+    session_close "$me"
+}
+for h in $(seq 1 "$HINT_HOLDERS"); do
+    hold_loop "$h" &
+    hpids+=($!)
+done
+hint_failed=0
+for p in "${hpids[@]}"; do wait "$p" || hint_failed=$((hint_failed + 1)); done
+session_send h_sweeper "DO \$\$
+DECLARE
+    o slotguard.orders;
+BEGIN
+    LOOP
+        o := slotguard.claim_next_order('h-sweeper');
+        IF o.key IS NULL THEN
+            INSERT INTO q_swept VALUES (now());
+            EXIT;
+        END IF;
+        PERFORM slotguard.complete_order(o.key, 'h-sweeper', o.claim_token);
+        INSERT INTO h_done VALUES (o.key, 'h-sweeper');
+    END LOOP;
+END
+\$\$;"
+session_close h_sweeper || { fail "queue hints: the sweeper failed"; sed 's/^/    | /' "$WORK/h_sweeper.err"; }
+read -r h_done h_released h_swept h_skipped h_twice < <(cluster_psql -At -F ' ' -c "
+    SELECT (SELECT count(*) FROM slotguard.orders WHERE status = 'done'),
+           (SELECT count(*) FROM h_released),
+           (SELECT count(*) FROM h_done WHERE who = 'h-sweeper'),
+           (SELECT count(*) FROM slotguard.orders WHERE status = 'ready' AND ready_at <= (SELECT max(at) FROM q_swept)),
+           (SELECT count(*) - count(DISTINCT key) FROM h_done)")
+printf '  done %d of %d; releases %d; swept up at the end %d; ready and due when the sweep found nothing %d; completed twice %d\n' \
+    "$h_done" "$HINT_ORDERS" "$h_released" "$h_swept" "$h_skipped" "$h_twice"
+((h_skipped == 0)) || fail "queue hints: $h_skipped ready orders were due but claim_next_order returned NULL"
+((h_done == HINT_ORDERS)) || fail "queue hints: $h_done orders done, not $HINT_ORDERS"
+((h_twice == 0)) || fail "queue hints: $h_twice orders completed twice"
+((h_released > 0)) || fail "queue hints: no order was released"
+((hint_failed == 0)) || { fail "queue hints: $hint_failed sessions failed"; cat "$WORK"/hint-*.err "$WORK"/hh*.err 2>/dev/null | head -5; }
+cluster_psql -q -c "ALTER TABLE slotguard.orders RESET (autovacuum_enabled)"
 
 # A backend that crashed makes the postmaster log "terminated by signal".
 if grep -qE 'terminated by signal|PANIC|TRAP:' "$CLUSTER_LOG"; then
