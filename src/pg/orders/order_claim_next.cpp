@@ -494,6 +494,7 @@ bool entry_pos(QueueScan* q, QueuePos* pos) {
 // was dead to all: index_fetch_heap sets kill_prior_tuple exactly then.
 bool queue_scan_fetch(QueueScan* q) {
     for (;;) {
+        CHECK_FOR_INTERRUPTS();  // a long dead head (no hint yet, or a snapshot holding it)
         if (!q->scan->xs_heap_continue) {
             if (index_getnext_tid(q->scan, ForwardScanDirection) == NULL) {
                 // The end of this range: on from the hint to the rest of the queue.
@@ -576,7 +577,7 @@ bool queue_scan_next(QueueScan* q) {
     int flags = TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS;
     if (!IsolationUsesXactSnapshot()) flags |= TUPLE_LOCK_FLAG_FIND_LAST_VERSION;
     while (queue_scan_fetch(q)) {
-        CHECK_FOR_INTERRUPTS();  // the head of a busy queue: many rows others hold
+        // (queue_scan_fetch checks for interrupts: the head of a busy queue, many rows others hold)
         if (!ready_row(q->scanned, q->kind)) continue;
         if (!due(q->scanned, q->now)) {
             bool isnull;
