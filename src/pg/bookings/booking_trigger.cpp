@@ -1,7 +1,13 @@
 // The guard on slotguard.booking itself: direct INSERT/UPDATE by the owner
-// (or a restore) goes through the same capacity check as the API.
+// (or a restore) goes through the same capacity check as the API, the
+// §10 rules (opening hours, closures, busy time, duration, notice, advance,
+// per-day limits) when the write makes a booking take time it did not take
+// before, and a direct UPDATE/DELETE that frees capacity offers it to the
+// waitlist (§12). docs/availability.md, "Direct writes".
 #include "workers/workers.hpp"
 #include "bookings/plans.hpp"
+#include "schedule/schedule.hpp"
+#include "waitlist/waitlist.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(sg_booking_guard);
@@ -17,6 +23,8 @@ struct RowView {
     Datum during;
     int seats;
     bool active;
+    bool live;     // confirmed or held (a lapsed hold nobody expired yet included)
+    text* holder;  // NULL when NULL
     AttrNumber c_blocked;
 };
 
@@ -31,12 +39,61 @@ RowView view_row(HeapTuple row, TupleDesc desc) {
     v.active = strcmp(status, "confirmed") == 0 ||
                (strcmp(status, "held") == 0 && !isnull &&
                 DatumGetTimestampTz(expires) > GetCurrentTransactionStartTimestamp());
+    v.live = strcmp(status, "confirmed") == 0 || strcmp(status, "held") == 0;
+    Datum h = heap_getattr(row, column_of(desc, "holder"), desc, &isnull);
+    v.holder = isnull ? NULL : DatumGetTextPP(h);
     v.c_blocked = column_of(desc, "blocked");
     return v;
 }
 
-// BEFORE: validate and derive blocked from the resource's buffers.
-HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
+bool replica_role(void) { return SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA; }
+
+bool same_holder(text* a, text* b) { return a == NULL ? b == NULL : b != NULL && same_text(a, b); }
+
+// What a direct write asks of the §10 rules (API.md §10). A row that takes
+// time it did not take before obeys them: an INSERT of an active booking,
+// an UPDATE that makes a booking active again, moves it (during or
+// resource), adds seats or gives it to another holder. Anything else (a
+// note in metadata, a cancel, fewer seats, held -> confirmed of a live
+// hold) is never refused by a rule, so a DBA can always annotate or cancel
+// a booking that rules added later (with force) or the passing time now
+// break. min_notice and max_advance judge new times only (an INSERT, a
+// move), and not under session_replication_role = replica, where the
+// origin's clock decided them.
+struct RuleScope {
+    bool rules;   // check hours, closures, busy time, duration, per-day limits
+    bool timing;  // and min_notice / max_advance
+};
+
+RuleScope rule_scope(const RowView* now, HeapTuple old, TupleDesc desc) {
+    RuleScope s = {false, false};
+    if (!now->active) return s;
+    bool moved = true;
+    if (old != NULL) {
+        RowView was = view_row(old, desc);
+        moved = !same_text(now->key, was.key) ||
+                !(span_of(decode_range(now->during)) == span_of(decode_range(was.during)));
+        s.rules = !was.active || moved || now->seats > was.seats || !same_holder(now->holder, was.holder);
+    } else {
+        s.rules = true;
+    }
+    s.timing = s.rules && moved && !replica_role();
+    return s;
+}
+
+// The resource's rules as the scope asks for them (res->rules may be replaced).
+void scope_rules(ResourceInfo* res, const RuleScope& s) {
+    if (res->rules == NULL || s.timing) return;
+    ResourceRules* relaxed = (ResourceRules*)palloc(sizeof(ResourceRules));
+    *relaxed = *res->rules;
+    relaxed->policy.has_min_notice = relaxed->policy.has_max_advance = false;
+    res->rules = relaxed;
+}
+
+// BEFORE: validate and derive blocked from the resource's buffers; the
+// static §10 rules (under the resource lock, so no rule change is in
+// flight: it takes the lock exclusively), before anything is written.
+HeapTuple derive_blocked(HeapTuple row, HeapTuple old, TupleDesc desc) {
     bool isnull;
     // NOT NULL constraints run after BEFORE triggers; give the contract's code.
     const char* required[] = {"resource_key", "during", "seats"};
@@ -49,9 +106,17 @@ HeapTuple derive_blocked(HeapTuple row, TupleDesc desc) {
     SPI_connect();
     lock_resource(v.key, ShareLock);
     ResourceInfo res = read_resource(v.key, true);
-    SPI_finish();
     check_seats_fit(v.seats, res.capacity, v.key);
-    Datum blocked = range_datum(widen_range(during, res.before_us, res.after_us));
+    TsRange blocked_range = widen_range(during, res.before_us, res.after_us);
+    RuleScope scope = rule_scope(&v, old, desc);
+    if (scope.rules && res.rules != NULL) {
+        scope_rules(&res, scope);
+        RuleRefusal refusal;
+        if (!check_booking_rules(&res, v.key, during, blocked_range, &refusal))
+            raise_rule_refusal(v.key, during, refusal.detail, NULL, 0, false);
+    }
+    SPI_finish();
+    Datum blocked = range_datum(blocked_range);
     int cols[1] = {v.c_blocked};
     Datum vals[1] = {blocked};
     bool nulls[1] = {false};
@@ -95,6 +160,23 @@ void move_workers(int64 id, Datum during) {
     close_rels(&rels, RowExclusiveLock);
 }
 
+// A direct UPDATE or DELETE that frees what a booking took: its old row
+// was confirmed or held (a lapsed hold nobody expired yet included, as
+// cancel_booking does) and its new row is deleted, cancelled or expired,
+// on another resource or range, or has fewer seats. The old range is
+// offered to the waitlist (API.md §12), once per row. (A hold whose
+// hold_expires_at a statement moves into the past lapses like any hold:
+// expire_holds offers it.) Not under session_replication_role = replica:
+// the origin makes its offers, and they replicate.
+void offer_old_range(HeapTuple old, const RowView* now, TupleDesc desc) {
+    if (replica_role()) return;
+    RowView was = view_row(old, desc);
+    if (!was.live) return;
+    bool freed = now == NULL || !now->live || !same_text(now->key, was.key) || now->seats < was.seats ||
+                 !(span_of(decode_range(now->during)) == span_of(decode_range(was.during)));
+    if (freed) offer_freed(was.key, was.during);
+}
+
 // AFTER: the row is visible to concurrent checkers; check it.
 void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     RowView v = view_row(row, desc);
@@ -104,6 +186,7 @@ void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     SPI_connect();
     if (old != NULL && strcmp(status, "cancelled") == 0) release_assignments(id);
     if (!v.active) {
+        if (old != NULL) offer_old_range(old, &v, desc);
         SPI_finish();
         return;
     }
@@ -116,6 +199,21 @@ void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
     AdmitResult r;
     if (!admit_written_row(&t, &row->t_self, &r))
         raise_conflict(v.key, decode_range(v.during), r.conflict_ids, r.n_conflicts, NULL, 0);
+    // §10: the per-day limits are admission targets like capacity (the
+    // static rules were checked BEFORE). Each waits out the writers that
+    // decide it, as the capacity check does.
+    RuleScope scope = rule_scope(&v, old, desc);
+    if (scope.rules && res.rules != NULL) {
+        AdmitTarget days[2];
+        int n_days = day_limit_targets(&res, &rels, v.key, decode_range(v.during), v.holder, NULL, days);
+        for (int i = 0; i < n_days; ++i) {
+            AdmitResult dr;
+            if (!admit_written_row(&days[i], &row->t_self, &dr))
+                raise_rule_refusal(v.key, decode_range(v.during),
+                                   day_limit_detail(&days[i], id_list(dr.conflict_ids, dr.n_conflicts)), NULL, 0,
+                                   false);
+        }
+    }
     close_booking(&rels, RowExclusiveLock);
     // Workers follow their booking: re-checked when it moves, and when it
     // becomes active again (revived hold, un-cancelled, confirmed).
@@ -123,6 +221,7 @@ void check_row(HeapTuple row, HeapTuple old, TupleDesc desc) {
         RowView was = view_row(old, desc);
         if (!was.active || !(span_of(decode_range(was.during)) == span_of(decode_range(v.during))))
             move_workers(id, v.during);
+        offer_old_range(old, &v, desc);
     }
     SPI_finish();
 }
@@ -139,8 +238,18 @@ extern "C" Datum sg_booking_guard(PG_FUNCTION_ARGS) {
     HeapTuple row = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
     TupleDesc desc = RelationGetDescr(td->tg_relation);
     if (internal_write_in_trigger()) return before ? PointerGetDatum(row) : PointerGetDatum(NULL);
-    if (before) return PointerGetDatum(derive_blocked(row, desc));
-    check_row(row, TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_trigtuple : NULL, desc);
+    HeapTuple old = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_trigtuple : NULL;
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event)) {
+        // (1.2) AFTER DELETE (booking_freed_after): the deleted row's time
+        // is offered to the waitlist.
+        if (before) return PointerGetDatum(row);
+        SPI_connect();
+        offer_old_range(row, NULL, desc);
+        SPI_finish();
+        return PointerGetDatum(NULL);
+    }
+    if (before) return PointerGetDatum(derive_blocked(row, old, desc));
+    check_row(row, old, desc);
     return PointerGetDatum(NULL);
 }
 
