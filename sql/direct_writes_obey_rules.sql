@@ -115,6 +115,31 @@ SELECT pg_temp.error_of(format($$UPDATE slotguard.booking SET status = 'confirme
 SELECT pg_temp.error_of(format($$UPDATE slotguard.booking SET during = tstzrange(lower(during) + interval '1 day', upper(during) + interval '1 day') WHERE id = %s$$, :dee)) AS move_too_soon;
 SELECT pg_temp.error_of(format($$UPDATE slotguard.booking SET during = tstzrange(lower(during) + interval '4 days', upper(during) + interval '4 days') WHERE id = %s$$, :dee)) AS move_ok;
 
+-- A row made earlier (created_at in the past) is judged at the time it was
+-- made when the table's owner writes it (what a pg_restore does): 4 hours
+-- from now, made 4 days ago, had 4 days' notice.
+INSERT INTO slotguard.booking (resource_key, during, seats, status, created_at)
+VALUES ('dwr-notice', tstzrange(date_trunc('hour', now()) + interval '4 hours', date_trunc('hour', now()) + interval '5 hours'),
+        1, 'confirmed', now() - interval '4 days') RETURNING status AS backdated;
+-- Made 2 days ago it had only 2 days' notice: refused.
+SELECT pg_temp.error_of($$INSERT INTO slotguard.booking (resource_key, during, seats, status, created_at)
+       VALUES ('dwr-notice', tstzrange(date_trunc('hour', now()) + interval '6 hours', date_trunc('hour', now()) + interval '7 hours'),
+               1, 'confirmed', now() - interval '2 days')$$) ~ '^23P01: min_notice' AS backdated_too_soon;
+-- A role merely granted INSERT cannot backdate its way around the notice.
+CREATE ROLE regress_dwr_clerk;
+GRANT USAGE ON SCHEMA slotguard TO regress_dwr_clerk;
+GRANT SELECT, INSERT ON slotguard.booking TO regress_dwr_clerk;
+GRANT SELECT ON slotguard.resource TO regress_dwr_clerk;
+GRANT USAGE ON SEQUENCE slotguard.booking_id_seq TO regress_dwr_clerk;
+GRANT EXECUTE ON FUNCTION slotguard.entry_hash(text), slotguard.booking_guard_needed() TO regress_dwr_clerk;
+SET ROLE regress_dwr_clerk;
+SELECT pg_temp.error_of($$INSERT INTO slotguard.booking (resource_key, during, seats, status, created_at)
+       VALUES ('dwr-notice', tstzrange(date_trunc('hour', now()) + interval '6 hours', date_trunc('hour', now()) + interval '7 hours'),
+               1, 'confirmed', now() - interval '4 days')$$) AS clerk_backdated;
+RESET ROLE;
+DROP OWNED BY regress_dwr_clerk;
+DROP ROLE regress_dwr_clerk;
+
 -- ---------------------------------------------------------------------------
 -- UPDATEs of a booking a rule added later (force) breaks
 -- ---------------------------------------------------------------------------

@@ -10,6 +10,10 @@
 #include "waitlist/waitlist.hpp"
 
 extern "C" {
+#include "utils/acl.h"
+}
+
+extern "C" {
 PG_FUNCTION_INFO_V1(sg_booking_guard);
 PG_FUNCTION_INFO_V1(sg_booking_guard_needed);
 PG_FUNCTION_INFO_V1(sg_assignment_guard);
@@ -81,19 +85,62 @@ RuleScope rule_scope(const RowView* now, HeapTuple old, TupleDesc desc) {
     return s;
 }
 
-// The resource's rules as the scope asks for them (res->rules may be replaced).
-void scope_rules(ResourceInfo* res, const RuleScope& s) {
-    if (res->rules == NULL || s.timing) return;
+// The resource's rules without min_notice and max_advance (res->rules replaced).
+void without_timing(ResourceInfo* res) {
     ResourceRules* relaxed = (ResourceRules*)palloc(sizeof(ResourceRules));
     *relaxed = *res->rules;
     relaxed->policy.has_min_notice = relaxed->policy.has_max_advance = false;
     res->rules = relaxed;
 }
 
+// When an INSERTed booking was made, for min_notice and max_advance: now,
+// but for the table's owner (or a superuser), who could switch the trigger
+// off anyway, the row's created_at when that lies in the past. So a
+// pg_restore (COPY of rows made long ago, by the owner) is judged as the
+// bookings were when they were made, while a role merely granted INSERT
+// cannot backdate its way around the notice.
+TimestampTz made_at(HeapTuple row, TupleDesc desc, Oid relid) {
+    TimestampTz now = GetCurrentTransactionStartTimestamp();
+    AttrNumber c = column_if_exists(desc, "created_at");
+    if (c == InvalidAttrNumber) return now;
+    bool isnull;
+    Datum at = heap_getattr(row, c, desc, &isnull);
+    if (isnull || DatumGetTimestampTz(at) >= now || !pg_class_ownercheck(relid, GetUserId())) return now;
+    return DatumGetTimestampTz(at);
+}
+
+// min_notice and max_advance of a booking made at `at` (the core's check,
+// with only those two rules); the DETAIL when broken, else NULL.
+char* timing_refusal(const ResourceRules* r, const TsRange& during, TimestampTz at) {
+    SchedPolicy p = {};
+    p.has_min_notice = r->policy.has_min_notice;
+    p.min_notice = r->policy.min_notice;
+    p.has_max_advance = r->policy.has_max_advance;
+    p.max_advance = r->policy.max_advance;
+    if (!p.has_min_notice && !p.has_max_advance) return NULL;
+    int64 lo = during.lower_inc ? during.lower : during.lower + 1;
+    int64 hi = during.upper_inc ? during.upper + 1 : during.upper;
+    SchedZone utc = {NULL, 0};
+    sg::sched::RuleVerdict v;
+    BridgeError err;
+    if (!bridge_check_rules(p, utc, NULL, 0, lo, hi, lo, hi, at, &v, &err)) raise_bridge_error(err);
+    auto text_of = [](int64 us) {
+        return DatumGetCString(DirectFunctionCall1(interval_out, PointerGetDatum(micros_interval(us))));
+    };
+    const char* when = DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(at)));
+    if (v.rule == sg::sched::RuleBroken::MinNotice)
+        return psprintf("min_notice: a booking must start at least %s after it is made (%s)", text_of(p.min_notice),
+                        when);
+    if (v.rule == sg::sched::RuleBroken::MaxAdvance)
+        return psprintf("max_advance: a booking must start within %s after it is made (%s)", text_of(p.max_advance),
+                        when);
+    return NULL;
+}
+
 // BEFORE: validate and derive blocked from the resource's buffers; the
 // static §10 rules (under the resource lock, so no rule change is in
 // flight: it takes the lock exclusively), before anything is written.
-HeapTuple derive_blocked(HeapTuple row, HeapTuple old, TupleDesc desc) {
+HeapTuple derive_blocked(HeapTuple row, HeapTuple old, TupleDesc desc, Oid relid) {
     bool isnull;
     // NOT NULL constraints run after BEFORE triggers; give the contract's code.
     const char* required[] = {"resource_key", "during", "seats"};
@@ -110,10 +157,16 @@ HeapTuple derive_blocked(HeapTuple row, HeapTuple old, TupleDesc desc) {
     TsRange blocked_range = widen_range(during, res.before_us, res.after_us);
     RuleScope scope = rule_scope(&v, old, desc);
     if (scope.rules && res.rules != NULL) {
-        scope_rules(&res, scope);
+        const ResourceRules* all = res.rules;
+        // A backdated INSERT (see made_at) is judged at its own time.
+        TimestampTz at = scope.timing && old == NULL ? made_at(row, desc, relid) : 0;
+        bool own_clock = scope.timing && old == NULL && at != GetCurrentTransactionStartTimestamp();
+        if (!scope.timing || own_clock) without_timing(&res);
         RuleRefusal refusal;
         if (!check_booking_rules(&res, v.key, during, blocked_range, &refusal))
             raise_rule_refusal(v.key, during, refusal.detail, NULL, 0, false);
+        char* late = own_clock ? timing_refusal(all, during, at) : NULL;
+        if (late != NULL) raise_rule_refusal(v.key, during, late, NULL, 0, false);
     }
     SPI_finish();
     Datum blocked = range_datum(blocked_range);
@@ -248,7 +301,7 @@ extern "C" Datum sg_booking_guard(PG_FUNCTION_ARGS) {
         SPI_finish();
         return PointerGetDatum(NULL);
     }
-    if (before) return PointerGetDatum(derive_blocked(row, old, desc));
+    if (before) return PointerGetDatum(derive_blocked(row, old, desc, RelationGetRelid(td->tg_relation)));
     check_row(row, old, desc);
     return PointerGetDatum(NULL);
 }
