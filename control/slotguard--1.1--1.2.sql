@@ -855,6 +855,72 @@ LANGUAGE c VOLATILE SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'sg_assign_any_workers';
 COMMENT ON FUNCTION slotguard.assign_any_workers(bigint, text[], int, text, text) IS
     'Adds count workers from pool who are free for the booking''s range, least busy that local day first, all or nothing; returns the new assignments.';
+-- --- direct writes obey the §10 rules and offer freed time (API.md §10, §12) ---
+-- The API is the way to write bookings and rules; a direct write by the
+-- owner (or a role granted INSERT/UPDATE/DELETE) must not be a way around
+-- the invariant (docs/availability.md, "Direct writes"):
+-- * slotguard.booking: booking_guard (existing triggers) also checks the
+--   §10 rules when a row takes time it did not take before (INSERT of an
+--   active booking; UPDATE making it active, moving it, adding seats,
+--   changing its holder), per-day limits as admission targets; min_notice
+--   and max_advance only for new times and not under replica. A direct
+--   UPDATE or DELETE that frees capacity offers it to the waitlist (the
+--   DELETE through a new trigger; ORIGIN, as offers are the origin's).
+-- * slotguard.resource: a direct INSERT/UPDATE of the rule columns is
+--   validated (22023), takes the resource lock exclusively, bumps
+--   rules_version and refuses (23P01) to strand active bookings, like
+--   set_policy/set_hours without force; under replica it applies them and
+--   lists the stranded bookings in a NOTICE (the origin decided).
+-- * slotguard.resource_exception: the statement triggers of the §10
+--   section are now C (sg_resource_exception_changed): the same lock, bump
+--   and check per resource touched, and a deleted or moved closure offers
+--   its time to the waitlist. The API's own writes skip all of this.
+CREATE TRIGGER booking_freed_after AFTER DELETE ON slotguard.booking
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed()) EXECUTE FUNCTION slotguard.booking_guard();
+COMMENT ON FUNCTION slotguard.booking_guard() IS
+    'Trigger: derives blocked and runs the C++ capacity check and the §10 rules for direct writes to slotguard.booking; a direct UPDATE/DELETE that frees capacity offers it to the waitlist.';
+
+CREATE FUNCTION slotguard.resource_rules_guard() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_resource_rules_guard';
+COMMENT ON FUNCTION slotguard.resource_rules_guard() IS
+    'Trigger: a direct write of a resource''s rule columns is validated, serialised with bookings (resource lock, rules_version bump) and refused (23P01) if it strands active bookings.';
+REVOKE ALL ON FUNCTION slotguard.resource_rules_guard() FROM PUBLIC;
+CREATE TRIGGER resource_rules_before_insert BEFORE INSERT ON slotguard.resource
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed() AND (
+        NEW.timezone IS NOT NULL OR NEW.min_notice IS NOT NULL OR NEW.max_advance IS NOT NULL
+        OR NEW.min_duration IS NOT NULL OR NEW.max_duration IS NOT NULL OR NEW.max_per_day IS NOT NULL
+        OR NEW.max_per_holder_per_day IS NOT NULL OR NEW.hours IS NOT NULL))
+    EXECUTE FUNCTION slotguard.resource_rules_guard();
+CREATE TRIGGER resource_rules_before_update BEFORE UPDATE ON slotguard.resource
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed() AND (
+        OLD.timezone IS DISTINCT FROM NEW.timezone OR OLD.min_notice IS DISTINCT FROM NEW.min_notice
+        OR OLD.max_advance IS DISTINCT FROM NEW.max_advance OR OLD.min_duration IS DISTINCT FROM NEW.min_duration
+        OR OLD.max_duration IS DISTINCT FROM NEW.max_duration OR OLD.max_per_day IS DISTINCT FROM NEW.max_per_day
+        OR OLD.max_per_holder_per_day IS DISTINCT FROM NEW.max_per_holder_per_day
+        OR OLD.hours IS DISTINCT FROM NEW.hours OR OLD.rules_version IS DISTINCT FROM NEW.rules_version))
+    EXECUTE FUNCTION slotguard.resource_rules_guard();
+-- (After the BEFORE trigger rules_version always differs.)
+CREATE TRIGGER resource_rules_after_update AFTER UPDATE ON slotguard.resource
+    FOR EACH ROW WHEN (slotguard.booking_guard_needed() AND OLD.rules_version IS DISTINCT FROM NEW.rules_version)
+    EXECUTE FUNCTION slotguard.resource_rules_guard();
+ALTER TABLE slotguard.resource
+    ENABLE ALWAYS TRIGGER resource_rules_before_insert,
+    ENABLE ALWAYS TRIGGER resource_rules_before_update,
+    ENABLE ALWAYS TRIGGER resource_rules_after_update;
+
+-- One UPDATE trigger with both transition tables (the function reads old
+-- and new rows together), instead of one per table.
+DROP TRIGGER resource_exception_updated_old ON slotguard.resource_exception;
+DROP TRIGGER resource_exception_updated_new ON slotguard.resource_exception;
+CREATE OR REPLACE FUNCTION slotguard.resource_exception_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'sg_resource_exception_changed';
+COMMENT ON FUNCTION slotguard.resource_exception_changed() IS
+    'Trigger: a direct write of slotguard.resource_exception locks the resources it touches, bumps their rules_version, refuses (23P01) to strand active bookings and offers the time of removed closures to the waitlist.';
+CREATE TRIGGER resource_exception_updated AFTER UPDATE ON slotguard.resource_exception
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION slotguard.resource_exception_changed();
+ALTER TABLE slotguard.resource_exception ENABLE ALWAYS TRIGGER resource_exception_updated;
+
 -- ===========================================================================
 -- New sections go ABOVE this one: it must stay the last part of the script.
 -- --- grants of the functions new in 1.2 (keep last) ---

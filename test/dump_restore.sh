@@ -84,4 +84,34 @@ next=$(cluster_psql -d shard_dst -At -c "SELECT id FROM slotguard.book_slot('acm
 [[ $next -eq 5 ]] || fail "restored shard made booking id $next after configure_shard, expected 5 (1 mod 4)"
 echo "dump_restore: a restored shard keeps its place; configure_shard again restores its id step"
 
+# Bookings that the rules made since would refuse today (docs/availability.md,
+# "Direct writes": restores): one that now starts within min_notice, and one
+# that collided with busy time synced after it was made. The COPY of a
+# restore (by the owner) is judged at each row's created_at, and busy time
+# never refuses: the restore loads them as they were.
+cluster_psql -c "CREATE DATABASE rules_src" -c "CREATE DATABASE rules_dst"
+cluster_psql -d rules_src -q <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION slotguard CASCADE;
+SELECT slotguard.upsert_resource('clinic', 1);
+SELECT slotguard.book_slot('clinic', tstzrange(date_trunc('hour', now()) + interval '2 hours', date_trunc('hour', now()) + interval '3 hours'));
+SELECT slotguard.book_slot('clinic', tstzrange(date_trunc('hour', now()) + interval '5 hours', date_trunc('hour', now()) + interval '6 hours'));
+SELECT slotguard.set_policy('clinic', 'Europe/Berlin', min_notice => '1 day');
+SELECT slotguard.sync_busy('clinic', 'google:dr', tstzrange(now(), now() + interval '1 day'),
+       ARRAY[tstzrange(date_trunc('hour', now()) + interval '5 hours', date_trunc('hour', now()) + interval '6 hours')]);
+-- Both were made two days ago (a direct UPDATE of created_at is no rule change).
+UPDATE slotguard.booking SET created_at = now() - interval '2 days';
+SQL
+cluster_as_pg "$PG_BINDIR/pg_dump" -h "$PGHOST" -p "$PGPORT" -U postgres -Fc -f "$CLUSTER_DIR/rules.dump" rules_src
+cluster_as_pg "$PG_BINDIR/pg_restore" -h "$PGHOST" -p "$PGPORT" -U postgres --exit-on-error -d rules_dst "$CLUSTER_DIR/rules.dump" \
+    || fail "pg_restore of bookings the rules would refuse today reported errors"
+n=$(cluster_psql -d rules_dst -At -c "SELECT count(*) FROM slotguard.booking WHERE status = 'confirmed'")
+[[ $n == 2 ]] || fail "restored $n of 2 bookings that rules made since would refuse"
+state=$(cluster_psql -d rules_dst -At -c "
+  DO \$\$ BEGIN INSERT INTO slotguard.booking (resource_key, during, seats, status)
+    VALUES ('clinic', tstzrange(date_trunc('hour', now()) + interval '8 hours', date_trunc('hour', now()) + interval '9 hours'), 1, 'confirmed');
+  RAISE NOTICE 'inserted'; EXCEPTION WHEN exclusion_violation THEN RAISE NOTICE '23P01'; END \$\$" 2>&1)
+[[ "$state" == *23P01* ]] || fail "a new direct booking within min_notice after restore was not refused: $state"
+echo "dump_restore: bookings the rules made since would refuse restore as they were; new ones obey the rules"
+
 echo "dump_restore: OK"

@@ -66,6 +66,12 @@ bool is_day_limit_target(const AdmitTarget* t);
 [[noreturn]] void raise_rule_refusal(text* key, const TsRange& during, const char* detail, const Datum* suggestions,
                                      int n_suggestions, bool with_hint);
 
+// After a rule change of `key` (SPI connected, the change visible): the
+// active bookings that break the new rules; 23P01 naming them, or with
+// force a NOTICE. `what` names the change in the message. (schedule_api.cpp;
+// also the direct-write triggers, direct_rules.cpp.)
+void check_stranded_bookings(text* key, bool force, const char* what);
+
 // --- the search hooks -----------------------------------------------------------
 // Appends to occ occupants that take every seat over the time a booking of
 // res may not use inside window (closed time shrunk by the buffers, busy
