@@ -102,10 +102,10 @@ gen_ops() { # file level day level_tag session_tag
             local during="tstzrange($base + interval '$from minutes', $base + interval '$((from + len)) minutes', '[)')"
             holder="$ltag-h$((RANDOM % 4))"
             pick="(SELECT id FROM slotguard.booking WHERE resource_key = 'r$r' AND status <> 'cancelled' AND holder LIKE '$ltag-%' ORDER BY random() LIMIT 1) AS pick"
-            if ((p >= 45 && p < 50)); then
+            if ((p >= 55 && p < 60)); then
                 # A series: this day and the next (a Thursday), all or nothing.
                 echo "BEGIN ISOLATION LEVEL $level; SELECT count(*) FROM slotguard.book_series('r$r', $during, 'FREQ=DAILY;COUNT=2', holder => '$holder'); COMMIT; -- op:series"
-            elif ((p >= 50 && p < 55)); then
+            elif ((p >= 60 && p < 65)); then
                 # A group on two resources (the same UTC range; the zones'
                 # hours overlap only partly), or any one of them.
                 if ((RANDOM % 2)); then
@@ -119,11 +119,11 @@ gen_ops() { # file level day level_tag session_tag
                 elif ((hold < 20)); then hold=", hold => '1 hour'"
                 else hold=""; fi
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.book_slot('r$r', $during, holder => '$holder'$hold)).id; COMMIT; -- op:book"
-            elif ((p < 70)); then
+            elif ((p < 75)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.cancel_booking(pick.id)).id FROM $pick; COMMIT; -- op:cancel"
-            elif ((p < 85)); then
+            elif ((p < 87)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.reschedule_booking(pick.id, $during)).id FROM $pick; COMMIT; -- op:reschedule"
-            elif ((p < 92)); then
+            elif ((p < 93)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT slotguard.add_closure('r$r', $during, 'closed $stag-$i'); COMMIT; -- op:closure"
             else
                 echo "BEGIN ISOLATION LEVEL $level; INSERT INTO collide SELECT 'busy $stag-$i', booking_id FROM slotguard.sync_busy('r$r', 'busy $stag-$i', tstzrange('$day', timestamptz '$day' + interval '1 day'), ARRAY[$during]); COMMIT; -- op:busy"
@@ -175,6 +175,8 @@ for li in "${!LEVELS[@]}"; do
             esac
         done < <(sed -nE 's/^psql:[^:]*:([0-9]+): ERROR:  ([0-9A-Z]{5}): .*/\1:\2/p' "$err")
         while read -r rule; do rules_seen[$rule]=1; done < <(sed -nE 's/^DETAIL:  (outside opening hours|closed|busy|max_per_day|max_per_holder_per_day).*/\1/p' "$err")
+        # A refused series or group names the rule per row: "... (max_per_day: ...".
+        while read -r rule; do rules_seen[$rule]=1; done < <(sed -nE 's/^DETAIL:  .*\((max_per_day|max_per_holder_per_day): .*/\1/p' "$err")
         if grep -qE 'server closed the connection|connection to server was lost|terminating connection|FATAL|PANIC' "$err"; then
             fail "session $s lost its connection"
         fi
