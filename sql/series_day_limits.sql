@@ -106,6 +106,30 @@ SELECT count(*) FROM slotguard.try_book_series('sdl-plain', '[2032-03-27 02:30+0
 WHERE booking_id IS NOT NULL AND date_part('day', lower(occurrence)) = 28;
 
 -- ---------------------------------------------------------------------------
+-- Confinement: a holder-confined caller is refused by the day limit, but
+-- the DETAIL and the conflicts never show another holder's booking id.
+-- ---------------------------------------------------------------------------
+DROP ROLE IF EXISTS regress_sdl_a;
+CREATE ROLE regress_sdl_a NOLOGIN;
+SELECT slotguard.grant_access('regress_sdl_a');
+SELECT role FROM slotguard.confine('regress_sdl_a', tenant_claim => 'tenant', holder_claim => 'sub');
+SELECT key FROM slotguard.upsert_resource('sdl-t:desk', capacity => 3);
+SELECT key FROM slotguard.set_policy('sdl-t:desk', 'Europe/Berlin', max_per_day => 1);
+SELECT id > 0 AS other_booked FROM slotguard.book_slot('sdl-t:desk', '[2032-04-06 08:00+02,2032-04-06 09:00+02)', holder => 'p2');
+BEGIN;
+SET LOCAL ROLE regress_sdl_a;
+SELECT set_config('request.jwt.claims', '{"tenant":"sdl-t","sub":"p1"}', true) IS NOT NULL AS claims;
+SELECT pg_temp.error_of($$SELECT slotguard.book_series('sdl-t:desk', '[2032-04-05 10:00+02,2032-04-05 11:00+02)', 'FREQ=DAILY;COUNT=2')$$);
+SELECT occurrence, conflicts, reason
+FROM slotguard.try_book_series('sdl-t:desk', '[2032-04-05 10:00+02,2032-04-05 11:00+02)', 'FREQ=DAILY;COUNT=2')
+ORDER BY occurrence;
+SELECT pg_temp.error_of($$SELECT slotguard.book_any('{sdl-t:desk}', '[2032-04-06 10:00+02,2032-04-06 11:00+02)')$$);
+COMMIT;
+SELECT slotguard.unconfine('regress_sdl_a');
+SELECT slotguard.revoke_access('regress_sdl_a');
+DROP ROLE regress_sdl_a;
+
+-- ---------------------------------------------------------------------------
 -- Clean up.
 -- ---------------------------------------------------------------------------
 DELETE FROM slotguard.booking WHERE resource_key LIKE 'sdl-%';
