@@ -595,10 +595,15 @@ int day_limit_targets(const ResourceInfo* res, const BookingRels* rels, text* ke
     const ResourceRules* r = res->rules;
     if (r == NULL) return 0;
     int n = 0;
+    DayCtx day;
+    bool have_day = false;  // the local day, worked out once for both limits
     for (int which = 0; which < 2; ++which) {
         if (which == 0 ? !r->has_max_per_day : (!r->has_max_per_holder || holder == NULL)) continue;
-        DayCtx c;
-        if (!set_day(&c, r, during)) continue;
+        if (!have_day) {
+            if (!set_day(&day, r, during)) break;
+            have_day = true;
+        }
+        DayCtx c = day;
         c.holder = which == 0 ? NULL : holder;
         c.limit = which == 0 ? r->max_per_day : r->max_per_holder;
         Datum probe = range_datum(range_of(c.hull));
