@@ -82,8 +82,8 @@ UPDATE slotguard.resource SET timezone = 'Europe/Berlin' WHERE key = 'ser:berlin
 -- 09:30 in Berlin is 08:30 UTC in winter, 07:30 UTC in summer (from 2031-03-30).
 SELECT lower(during) AS utc, lower(during) AT TIME ZONE 'Europe/Berlin' AS berlin
 FROM slotguard.book_series('ser:berlin', '[2031-03-23 08:30+00,2031-03-23 09:20+00)', 'FREQ=WEEKLY;COUNT=3');
--- 02:30 does not exist on 2031-03-30 in Berlin: that occurrence is read with
--- the offset before the change (RFC 5545 §3.3.5), i.e. 03:30 CEST.
+-- 02:30 does not exist on 2031-03-30 in Berlin: that occurrence is skipped
+-- (API.md §10) and not counted (RFC 5545 §3.3.10): COUNT=3 still gives three.
 SELECT lower(during) AS utc, lower(during) AT TIME ZONE 'Europe/Berlin' AS berlin
 FROM slotguard.book_series('ser:berlin', '[2031-03-29 01:30+00,2031-03-29 02:00+00)', 'FREQ=DAILY;COUNT=3');
 -- 02:30 occurs twice on 2031-10-26: the first one (CEST).

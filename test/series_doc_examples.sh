@@ -20,5 +20,13 @@ check=$(cluster_psql -At -c "SELECT count(*) FILTER (WHERE resource_key = 'clini
                                     count(*) FILTER (WHERE idempotency_key = 'client-7-course-1' AND status = 'cancelled')
                              FROM slotguard.booking")
 [[ $check == "0|1" ]] || { echo "series_doc_examples: FAIL: unexpected state $check" >&2; exit 1; }
+# DST: the 02:30 series skipped the spring-forward Sunday and still has
+# three rows; the per-day limit refused the whole studio series.
+check=$(cluster_psql -At -c "SELECT count(*) FILTER (WHERE resource_key = 'doc:night'),
+                                    count(*) FILTER (WHERE resource_key = 'doc:night'
+                                                     AND (lower(during) AT TIME ZONE 'Europe/Berlin')::date = '2032-03-28'),
+                                    count(*) FILTER (WHERE resource_key = 'doc:studio')
+                             FROM slotguard.booking")
+[[ $check == "3|0|1" ]] || { echo "series_doc_examples: FAIL: unexpected DST/limit state $check" >&2; exit 1; }
 echo "series_doc_examples: $blocks SQL blocks ran without error"
 echo "series_doc_examples: OK"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Stress test of the §10 rules (API.md §7, §10) next to the capacity
 # invariant: 8 sessions at each isolation level run random one-statement
-# transactions — book_slot, cancel_booking, reschedule_booking, add_closure
-# and sync_busy — on three resources in three time zones (Europe/Berlin,
+# transactions — book_slot, book_series (two days), book_together and
+# book_any (§11), cancel_booking, reschedule_booking, add_closure and
+# sync_busy — on three resources in three time zones (Europe/Berlin,
 # America/New_York, Australia/Adelaide), all open Mo-Fr 09:00-17:00 local,
 # with max_per_day and max_per_holder_per_day, four holders per level, and
 # ranges that often fall outside the hours. Afterwards (and sampled while
@@ -15,7 +16,7 @@
 #              by the sync_busy that made it (recorded in the same transaction)
 #   per day    active bookings starting on one local day <= max_per_day, and
 #              per holder <= max_per_holder_per_day
-# Expected errors: 23P01 (book, reschedule, closure), 40001, 55000
+# Expected errors: 23P01 (book, series, group, reschedule, closure), 40001, 55000
 # (reschedule of a booking cancelled meanwhile). Anything else fails.
 # Own throwaway cluster. SEED=n replays the same ops.
 set -euo pipefail
@@ -101,17 +102,28 @@ gen_ops() { # file level day level_tag session_tag
             local during="tstzrange($base + interval '$from minutes', $base + interval '$((from + len)) minutes', '[)')"
             holder="$ltag-h$((RANDOM % 4))"
             pick="(SELECT id FROM slotguard.booking WHERE resource_key = 'r$r' AND status <> 'cancelled' AND holder LIKE '$ltag-%' ORDER BY random() LIMIT 1) AS pick"
-            if ((p < 55)); then
+            if ((p >= 55 && p < 60)); then
+                # A series: this day and the next (a Thursday), all or nothing.
+                echo "BEGIN ISOLATION LEVEL $level; SELECT count(*) FROM slotguard.book_series('r$r', $during, 'FREQ=DAILY;COUNT=2', holder => '$holder'); COMMIT; -- op:series"
+            elif ((p >= 60 && p < 65)); then
+                # A group on two resources (the same UTC range; the zones'
+                # hours overlap only partly), or any one of them.
+                if ((RANDOM % 2)); then
+                    echo "BEGIN ISOLATION LEVEL $level; SELECT count(*) FROM slotguard.book_together(ARRAY['r1', 'r2'], $during, holder => '$holder'); COMMIT; -- op:together"
+                else
+                    echo "BEGIN ISOLATION LEVEL $level; SELECT count(*) FROM slotguard.book_any(ARRAY['r1', 'r2', 'r3'], $during, holder => '$holder'); COMMIT; -- op:together"
+                fi
+            elif ((p < 55)); then
                 hold=$((RANDOM % 100))
                 if ((hold < 10)); then hold=", hold => '1 second'"
                 elif ((hold < 20)); then hold=", hold => '1 hour'"
                 else hold=""; fi
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.book_slot('r$r', $during, holder => '$holder'$hold)).id; COMMIT; -- op:book"
-            elif ((p < 70)); then
+            elif ((p < 75)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.cancel_booking(pick.id)).id FROM $pick; COMMIT; -- op:cancel"
-            elif ((p < 85)); then
+            elif ((p < 87)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT (slotguard.reschedule_booking(pick.id, $during)).id FROM $pick; COMMIT; -- op:reschedule"
-            elif ((p < 92)); then
+            elif ((p < 93)); then
                 echo "BEGIN ISOLATION LEVEL $level; SELECT slotguard.add_closure('r$r', $during, 'closed $stag-$i'); COMMIT; -- op:closure"
             else
                 echo "BEGIN ISOLATION LEVEL $level; INSERT INTO collide SELECT 'busy $stag-$i', booking_id FROM slotguard.sync_busy('r$r', 'busy $stag-$i', tstzrange('$day', timestamptz '$day' + interval '1 day'), ARRAY[$during]); COMMIT; -- op:busy"
@@ -149,7 +161,7 @@ for li in "${!LEVELS[@]}"; do
         while IFS=: read -r line state; do
             op=${sql_lines[line - 1]##*-- op:}
             case "$state/$op" in
-                23P01/book | 23P01/reschedule | 23P01/closure) n_conflict=$((n_conflict + 1)) ;;
+                23P01/book | 23P01/reschedule | 23P01/closure | 23P01/series | 23P01/together) n_conflict=$((n_conflict + 1)) ;;
                 40001/*) n_40001=$((n_40001 + 1)) ;;
                 55000/reschedule) n_55000=$((n_55000 + 1)) ;;
                 *)
@@ -163,17 +175,23 @@ for li in "${!LEVELS[@]}"; do
             esac
         done < <(sed -nE 's/^psql:[^:]*:([0-9]+): ERROR:  ([0-9A-Z]{5}): .*/\1:\2/p' "$err")
         while read -r rule; do rules_seen[$rule]=1; done < <(sed -nE 's/^DETAIL:  (outside opening hours|closed|busy|max_per_day|max_per_holder_per_day).*/\1/p' "$err")
+        # A refused series or group names the rule per row: "... (max_per_day: ...".
+        while read -r rule; do rules_seen[$rule]=1; done < <(sed -nE 's/^DETAIL:  .*\((max_per_day|max_per_holder_per_day): .*/\1/p' "$err")
         if grep -qE 'server closed the connection|connection to server was lost|terminating connection|FATAL|PANIC' "$err"; then
             fail "session $s lost its connection"
         fi
     done
     booked=$(cluster_psql -At -c "SELECT count(*) FROM slotguard.booking WHERE holder LIKE '$tag-%'")
+    sets=$(cluster_psql -At -c "SELECT count(*) FILTER (WHERE series_id IS NOT NULL) || ' series rows, ' ||
+                                       count(*) FILTER (WHERE group_id IS NOT NULL) || ' group rows'
+                                FROM slotguard.booking WHERE holder LIKE '$tag-%'")
     live_violations=$(grep -c . "$WORK/$tag-live.out" || true)
     violations=$(cluster_psql -At -c "SELECT count(*) FROM ($final_sql) v")
     ops=$((SESSIONS * OPS))
     printf '  ops run %d in %ds, booked %d, refusals (23P01) %d, 40001s %d, 55000s %d, unexpected %d\n' \
         "$ops" "$took" "$booked" "$n_conflict" "$n_40001" "$n_55000" "$bad"
     printf '  rules seen refusing: %s\n' "${!rules_seen[*]}"
+    printf '  of the bookings: %s\n' "$sets"
     printf '  violations: %d at the end, %d seen by %d live checks\n' "$violations" "$live_violations" "$live_checks"
     ((bad == 0)) || fail "$bad errors with an unexpected SQLSTATE"
     ((psql_failed == 0)) || fail "$psql_failed psql sessions exited non-zero"
@@ -183,6 +201,7 @@ for li in "${!LEVELS[@]}"; do
         head -n 10 "$WORK/$tag-live.out" | sed 's/^/    live| /'
     fi
     ((booked > 0)) || fail "no booking succeeded: nothing was tested"
+    [[ $sets != "0 series rows, 0 group rows" ]] || fail "no series or group was booked: §11 was not tested"
     [[ -n ${rules_seen["outside opening hours"]:-} && -n ${rules_seen[max_per_day]:-}${rules_seen[max_per_holder_per_day]:-} ]] ||
         fail "the load did not meet the hours and the per-day limits"
     unset rules_seen

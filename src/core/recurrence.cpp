@@ -192,13 +192,39 @@ RepeatRule parse_repeat_rule(const std::string& text, int max_count) {
     return r;
 }
 
-std::vector<LocalTime> expand_repeat_rule(const RepeatRule& r, const LocalTime& first, int limit) {
+Micros local_micros(const LocalTime& t) {
+    return (days_from_civil(t.year, static_cast<unsigned>(t.month), static_cast<unsigned>(t.day)) -
+            days_from_civil(2000, 1, 1)) *
+               micros_per_day +
+           t.micros_of_day;
+}
+
+bool local_time_exists(Micros local, const sched::Zone& zone, bool* beyond) {
+    if (zone.empty()) return true;
+    for (const sched::OffsetPiece& p : zone) {
+        const Micros u = local - p.offset;
+        if (u >= p.from && u < p.to) return true;
+    }
+    // Past the table's end (or before its start): not known to be a gap.
+    if (local - zone.back().offset >= zone.back().to) {
+        *beyond = true;
+        return true;
+    }
+    return local - zone.front().offset < zone.front().from;
+}
+
+namespace {
+
+// exists(t) false: t is skipped and not counted.
+template <typename Exists>
+std::vector<LocalTime> expand(const RepeatRule& r, const LocalTime& first, int limit, Exists exists) {
     std::vector<LocalTime> out;
     const std::size_t stop = r.count > 0 ? static_cast<std::size_t>(r.count) : static_cast<std::size_t>(limit) + 1;
     const std::size_t cap = std::min(stop, static_cast<std::size_t>(limit) + 1);
     // true: keep going
     auto emit = [&](const LocalTime& t) {
         if (r.has_until && after(t, r.until)) return false;
+        if (!exists(t)) return true;
         out.push_back(t);
         return out.size() < cap;
     };
@@ -242,6 +268,19 @@ std::vector<LocalTime> expand_repeat_rule(const RepeatRule& r, const LocalTime& 
         }
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<LocalTime> expand_repeat_rule(const RepeatRule& r, const LocalTime& first, int limit) {
+    return expand(r, first, limit, [](const LocalTime&) { return true; });
+}
+
+std::vector<LocalTime> expand_repeat_rule(const RepeatRule& r, const LocalTime& first, int limit,
+                                          const sched::Zone& zone, bool* beyond_zone) {
+    *beyond_zone = false;
+    return expand(r, first, limit,
+                  [&](const LocalTime& t) { return local_time_exists(local_micros(t), zone, beyond_zone); });
 }
 
 }  // namespace sg

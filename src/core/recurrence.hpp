@@ -7,6 +7,7 @@
 // time across DST; the core knows no zone.
 #pragma once
 #include "no_postgres.hpp"
+#include "schedule.hpp"
 
 #include <cstdint>
 #include <string>
@@ -56,5 +57,21 @@ RepeatRule parse_repeat_rule(const std::string& text, int max_count);
 // `limit` + 1 starts are produced (so the caller can refuse "more than
 // limit"). A MONTHLY rule on a day some months lack skips those months.
 std::vector<LocalTime> expand_repeat_rule(const RepeatRule& rule, const LocalTime& first, int limit);
+
+// The same in a zone (API.md §10 "Local time"): a start whose local time
+// does not exist there (a DST gap, spring forward) is skipped, and, as
+// RFC 5545 §3.3.10 says of such instances (and as a MONTHLY rule's missing
+// days are), not counted: COUNT=n still gives n occurrences. `zone` is the
+// resource's UTC offsets from `first` on (empty: UTC, nothing skipped).
+// *beyond_zone is set when a start lay past the table's end, so whether
+// it exists is unknown: the caller widens the table and expands again.
+std::vector<LocalTime> expand_repeat_rule(const RepeatRule& rule, const LocalTime& first, int limit,
+                                          const sched::Zone& zone, bool* beyond_zone);
+
+// Whether local wall-clock time `local` (microseconds since 2000-01-01,
+// as sched::civil_micros) occurs in zone; *beyond set (and true returned)
+// when it lies after the table's end.
+bool local_time_exists(Micros local, const sched::Zone& zone, bool* beyond);
+Micros local_micros(const LocalTime& t);
 
 }  // namespace sg

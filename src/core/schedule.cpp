@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 
 namespace sg {
 namespace sched {
@@ -258,6 +259,18 @@ Micros to_utc(Micros local, const Zone& zone) {
 }
 
 std::int64_t local_day(Micros utc, const Zone& zone) { return floor_div(to_local(utc, zone), usecs_per_day); }
+
+std::vector<bool> day_has_room(const std::vector<Micros>& booked, const std::vector<Micros>& slots,
+                               const Zone& zone, int limit) {
+    std::map<std::int64_t, int> per_day;
+    for (Micros b : booked) ++per_day[local_day(b, zone)];
+    std::vector<bool> room(slots.size());
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        auto it = per_day.find(local_day(slots[i], zone));
+        room[i] = (it == per_day.end() ? 0 : it->second) < limit;
+    }
+    return room;
+}
 
 int isodow_of_day(std::int64_t day) {
     // Day 0 (2000-01-01) was a Saturday (isodow 6).

@@ -100,6 +100,12 @@ Intervals expand_weekly(const std::vector<WeeklySpan>& spans, const Zone& zone, 
 // The UTC instants of local day `day` inside [from, to).
 Intervals day_in_utc(std::int64_t day, const Zone& zone, Micros from, Micros to);
 
+// max_per_day for a search: for each of `slots` (starts, any order),
+// whether its local day holds fewer than `limit` of the `booked` starts
+// (the active bookings), i.e. one more booking may start that day.
+std::vector<bool> day_has_room(const std::vector<Micros>& booked, const std::vector<Micros>& slots,
+                               const Zone& zone, int limit);
+
 // --- the rules of one resource -------------------------------------------
 
 enum class ExceptionKind { Closure = 0, Opening = 1, Busy = 2 };

@@ -157,5 +157,66 @@ TEST(Repeat, UntilInUtcIsFlagged) {
     EXPECT_EQ(r.until, lt(2027, 1, 1, 12));
 }
 
+// Europe/Berlin around 2027: CET +1, CEST +2 from 2027-03-28 01:00 UTC to
+// 2027-10-31 01:00 UTC (as PostgreSQL's tz data says).
+constexpr Micros H = 3600000000LL;
+sched::Zone berlin_2027() {
+    Micros spring = sched::civil_micros(2027, 3, 28, 1, 0), autumn = sched::civil_micros(2027, 10, 31, 1, 0);
+    return sched::Zone{{sched::civil_micros(2026, 10, 25, 1, 0), spring, 1 * H},
+                       {spring, autumn, 2 * H},
+                       {autumn, sched::civil_micros(2028, 3, 26, 1, 0), 1 * H}};
+}
+
+std::vector<LocalTime> expand_in(const std::string& rule, const LocalTime& first, const sched::Zone& z,
+                                 bool* beyond) {
+    return expand_repeat_rule(parse_repeat_rule(rule, 500), first, 500, z, beyond);
+}
+
+TEST(RepeatInZone, SpringForwardGapIsSkippedAndNotCounted) {
+    // 02:30 does not exist in Berlin on 2027-03-28 (02:00 -> 03:00): that
+    // occurrence is skipped (API.md §10), and COUNT still gives 4 (RFC 5545
+    // §3.3.10: such instances are not counted).
+    bool beyond = true;
+    auto v = expand_in("FREQ=DAILY;COUNT=4", lt(2027, 3, 26, 2, 30), berlin_2027(), &beyond);
+    std::vector<LocalTime> want = {lt(2027, 3, 26, 2, 30), lt(2027, 3, 27, 2, 30), lt(2027, 3, 29, 2, 30),
+                                   lt(2027, 3, 30, 2, 30)};
+    EXPECT_EQ(v, want);
+    EXPECT_FALSE(beyond);
+    // With UNTIL the gap day is simply missing.
+    auto u = expand_in("FREQ=DAILY;UNTIL=20270329T023000", lt(2027, 3, 27, 2, 30), berlin_2027(), &beyond);
+    std::vector<LocalTime> want2 = {lt(2027, 3, 27, 2, 30), lt(2027, 3, 29, 2, 30)};
+    EXPECT_EQ(u, want2);
+}
+
+TEST(RepeatInZone, WeeklyAcrossTheGap) {
+    bool beyond = false;
+    auto v = expand_in("FREQ=WEEKLY;COUNT=3", lt(2027, 3, 21, 2, 0), berlin_2027(), &beyond);
+    std::vector<LocalTime> want = {lt(2027, 3, 21, 2, 0), lt(2027, 4, 4, 2, 0), lt(2027, 4, 11, 2, 0)};
+    EXPECT_EQ(v, want);
+    // 03:00 exists (the first instant after the gap): kept.
+    auto w = expand_in("FREQ=WEEKLY;COUNT=2", lt(2027, 3, 21, 3, 0), berlin_2027(), &beyond);
+    EXPECT_EQ(w[1], lt(2027, 3, 28, 3, 0));
+}
+
+TEST(RepeatInZone, RepeatedHourIsKept) {
+    // 02:30 occurs twice on 2027-10-31: one occurrence, kept.
+    bool beyond = false;
+    auto v = expand_in("FREQ=DAILY;COUNT=3", lt(2027, 10, 30, 2, 30), berlin_2027(), &beyond);
+    std::vector<LocalTime> want = {lt(2027, 10, 30, 2, 30), lt(2027, 10, 31, 2, 30), lt(2027, 11, 1, 2, 30)};
+    EXPECT_EQ(v, want);
+}
+
+TEST(RepeatInZone, PastTheTableIsReported) {
+    bool beyond = false;
+    auto v = expand_in("FREQ=MONTHLY;COUNT=24", lt(2027, 1, 10, 2, 30), berlin_2027(), &beyond);
+    EXPECT_EQ(v.size(), 24u);
+    EXPECT_TRUE(beyond);  // the caller widens the table and expands again
+    // UTC (no table): nothing skipped, nothing beyond.
+    auto u = expand_in("FREQ=DAILY;COUNT=4", lt(2027, 3, 26, 2, 30), sched::Zone{}, &beyond);
+    EXPECT_EQ(u.size(), 4u);
+    EXPECT_EQ(u[2], lt(2027, 3, 28, 2, 30));
+    EXPECT_FALSE(beyond);
+}
+
 }  // namespace
 }  // namespace sg

@@ -235,6 +235,22 @@ TEST(Calendar, DaysAndWeekdays) {
     EXPECT_EQ(isodow_of_day(local_day(at(2026, 1, 11, 23, 30), berlin())), 1);
 }
 
+TEST(DayLimit, FullLocalDaysOfferNoRoom) {
+    // Two bookings on Berlin's 2026-03-29 (the spring-forward day): one at
+    // 23:30 UTC on the 28th (00:30 local on the 29th) and one at noon.
+    std::vector<Micros> booked = {at(2026, 3, 28, 23, 30), at(2026, 3, 29, 10)};
+    std::vector<Micros> slots = {at(2026, 3, 28, 22, 30),  // 23:30 local on the 28th
+                                 at(2026, 3, 29, 14), at(2026, 3, 29, 22),  // 00:00 local on the 30th
+                                 at(2026, 3, 30, 8)};
+    std::vector<bool> two = day_has_room(booked, slots, berlin(), 2);
+    EXPECT_EQ(two, (std::vector<bool>{true, false, true, true}));
+    std::vector<bool> three = day_has_room(booked, slots, berlin(), 3);
+    EXPECT_EQ(three, (std::vector<bool>{true, true, true, true}));
+    // In UTC the first booking is on the 28th.
+    std::vector<bool> utc = day_has_room(booked, slots, Zone{}, 1);
+    EXPECT_EQ(utc, (std::vector<bool>{false, false, false, true}));
+}
+
 }  // namespace
 }  // namespace sched
 }  // namespace sg

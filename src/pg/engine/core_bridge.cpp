@@ -223,6 +223,27 @@ bool bridge_check_rules(const SchedPolicy& p, const SchedZone& z, const sg::sche
     });
 }
 
+bool bridge_expand_repeat_in_zone(const sg::RepeatRule& rule, const sg::LocalTime& first, int limit,
+                                  const SchedZone& z, sg::LocalTime* out, int* n_out, bool* beyond_zone,
+                                  BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<sg::LocalTime> v = sg::expand_repeat_rule(rule, first, limit, zone_of(z), beyond_zone);
+        std::size_t n = std::min(v.size(), static_cast<std::size_t>(limit) + 1);
+        std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), out);
+        *n_out = static_cast<int>(n);
+    });
+}
+
+bool bridge_day_has_room(const SchedZone& z, const sg::Micros* booked, int n_booked, const sg::Micros* slots,
+                         int n_slots, int limit, bool* keep, BridgeError* err) noexcept {
+    return guarded(err, [&] {
+        std::vector<bool> room = sg::sched::day_has_room(std::vector<sg::Micros>(booked, booked + n_booked),
+                                                         std::vector<sg::Micros>(slots, slots + n_slots),
+                                                         zone_of(z), limit);
+        for (int i = 0; i < n_slots; ++i) keep[i] = room[static_cast<std::size_t>(i)];
+    });
+}
+
 bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::Micros to, std::int64_t* day,
                       sg::sched::Interval* out, int* n_out, BridgeError* err) noexcept {
     return guarded(err, [&] {

@@ -104,6 +104,15 @@ bool bridge_check_rules(const SchedPolicy& p, const SchedZone& z, const sg::sche
 // The local day of `utc` and its UTC instants inside [from, to) (out: 4).
 bool bridge_local_day(const SchedZone& z, sg::Micros utc, sg::Micros from, sg::Micros to, std::int64_t* day,
                       sg::sched::Interval* out, int* n_out, BridgeError* err) noexcept;
+// bridge_expand_repeat in the zone z (covering the starts from first on): starts in a
+// DST gap are skipped and not counted; *beyond_zone: widen z, call again.
+bool bridge_expand_repeat_in_zone(const sg::RepeatRule& rule, const sg::LocalTime& first, int limit,
+                                  const SchedZone& z, sg::LocalTime* out, int* n_out, bool* beyond_zone,
+                                  BridgeError* err) noexcept;
+// max_per_day in a search: keep[i] whether slot start i's local day holds
+// fewer than limit of the booked starts.
+bool bridge_day_has_room(const SchedZone& z, const sg::Micros* booked, int n_booked, const sg::Micros* slots,
+                         int n_slots, int limit, bool* keep, BridgeError* err) noexcept;
 // free_slots inside each of spans[0..n_spans) (ascending, disjoint), each
 // span's grid starting at its own lower bound; one capacity profile for all.
 bool bridge_free_slots_spans(const sg::Occupant* occ, int n, const sg::SlotQuery& q, const sg::Span* spans,

@@ -595,10 +595,15 @@ int day_limit_targets(const ResourceInfo* res, const BookingRels* rels, text* ke
     const ResourceRules* r = res->rules;
     if (r == NULL) return 0;
     int n = 0;
+    DayCtx day;
+    bool have_day = false;  // the local day, worked out once for both limits
     for (int which = 0; which < 2; ++which) {
         if (which == 0 ? !r->has_max_per_day : (!r->has_max_per_holder || holder == NULL)) continue;
-        DayCtx c;
-        if (!set_day(&c, r, during)) continue;
+        if (!have_day) {
+            if (!set_day(&day, r, during)) break;
+            have_day = true;
+        }
+        DayCtx c = day;
         c.holder = which == 0 ? NULL : holder;
         c.limit = which == 0 ? r->max_per_day : r->max_per_holder;
         Datum probe = range_datum(range_of(c.hull));
@@ -700,6 +705,77 @@ int filter_suggestions(const ResourceInfo* res, const BookingRels* rels, text* k
     return kept;
 }
 
+namespace {
+
+// The starts of the active bookings of key (as visit_day counts them)
+// whose blocked range meets the probe, as `snap` sees them.
+struct StartVisit {
+    AttrNumber c_key, c_status, c_expires, c_during;
+    text* key;
+    TimestampTz now;
+    sg::Micros* starts;
+    int n, cap;
+};
+
+void visit_start(void* arg, TupleTableSlot* slot, TransactionId, uint32) {
+    StartVisit* v = (StartVisit*)arg;
+    bool isnull;
+    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
+    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
+    if (text_is(status, "cancelled") || text_is(status, "expired")) return;
+    if (text_is(status, "held")) {
+        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
+        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
+    }
+    TsRange d = decode_range(slot_getattr(slot, v->c_during, &isnull));
+    if (v->n == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 16;
+        v->starts = (sg::Micros*)(v->starts ? repalloc(v->starts, sizeof(sg::Micros) * v->cap)
+                                            : palloc(sizeof(sg::Micros) * v->cap));
+    }
+    v->starts[v->n++] = d.lower_inc ? d.lower : d.lower + 1;
+}
+
+// max_per_day on free_slots (API.md §10): drops the slots of out[0..n)
+// that start on a local day already holding max_per_day active bookings
+// (as the caller's snapshot sees them). free_slots names no holder, so the
+// per-holder limit is the booking's check alone.
+int drop_full_days(const ResourceInfo* res, text* key, const SchedZone& z, int64 lo, int64 hi, sg::Span* out, int n) {
+    const ResourceRules* r = res->rules;
+    if (!r->has_max_per_day || n == 0) return n;
+    BookingRels rels;
+    open_booking(&rels, AccessShareLock);
+    TupleDesc desc = RelationGetDescr(rels.heap);
+    StartVisit v;
+    v.c_key = column_of(desc, "resource_key");
+    v.c_status = column_of(desc, "status");
+    v.c_expires = column_of(desc, "hold_expires_at");
+    v.c_during = column_of(desc, "during");
+    v.key = key;
+    v.now = GetCurrentTransactionStartTimestamp();
+    v.starts = NULL;
+    v.n = v.cap = 0;
+    // A slot's local day lies within a day and a half of its start.
+    TsRange probe = {clamp_ts((__int128)lo - 2 * usecs_per_day), clamp_ts((__int128)hi + 2 * usecs_per_day), true,
+                     false};
+    keyed_scan(&rels, key, false, range_datum(probe), true, NULL, visit_start, &v, GetActiveSnapshot());
+    close_booking(&rels, AccessShareLock);
+    sg::Micros* starts = (sg::Micros*)palloc(sizeof(sg::Micros) * n);
+    for (int i = 0; i < n; ++i) starts[i] = sg::decode_lower(out[i].lo).t;
+    bool* keep = (bool*)palloc(sizeof(bool) * n);
+    BridgeError err;
+    if (!bridge_day_has_room(z, v.starts, v.n, starts, n, r->max_per_day, keep, &err)) raise_bridge_error(err);
+    int kept = 0;
+    for (int i = 0; i < n; ++i)
+        if (keep[i]) out[kept++] = out[i];
+    pfree(starts);
+    pfree(keep);
+    if (v.starts) pfree(v.starts);
+    return kept;
+}
+
+}  // namespace
+
 int rules_free_slots(const ResourceInfo* res, text* key, const TsRange& search, int64 duration, const Interval* step,
                      int seats, const Occupants* occ, sg::Span* out, int max_out) {
     const ResourceRules* r = res->rules;
@@ -769,7 +845,7 @@ int rules_free_slots(const ResourceInfo* res, text* key, const TsRange& search, 
         }
         n_out += kept;
     }
-    return n_out;
+    return drop_full_days(res, key, z, lo, hi, out, n_out);
 }
 
 }  // namespace sgpg

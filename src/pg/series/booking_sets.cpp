@@ -114,7 +114,9 @@ namespace {
 
 struct SetWrite {
     const SetRequest* req;
-    const AdmitTarget* targets;
+    const AdmitTarget* targets;  // [req->n] the rows, then the rows' per-day limits
+    const int* row_of;           // [n_targets] the row of each target
+    int n_targets;
     GuardedRels* rels;
     int64 set_id;
     Datum* rows;   // in the caller's context
@@ -233,6 +235,9 @@ void write_set(void* arg, ItemPointer tids, Datum* row, MemoryContext result_cxt
     int mark = begin_internal_write();
     if (!write_set_direct(w, tids, result_cxt)) write_set_sql(w, tids);
     end_internal_write(mark);
+    // A per-day limit target's new row is its booking row (book_slot's
+    // pattern): each scan skips that row and counts the set's other rows.
+    for (int t = w->req->n; t < w->n_targets; ++t) tids[t] = tids[w->row_of[t]];
     *row = (Datum)0;
 }
 
@@ -282,16 +287,26 @@ bool lock_set(void* arg) {
     return same;
 }
 
+// The ids a per-day limit refusal names: none means the call's own rows
+// filled the day.
+char* day_ids_text(const int64* ids, int n_shown, int n_total) {
+    if (n_total == 0) return pstrdup("other bookings of this call");
+    return shown_id_list(ids, n_shown, n_total);
+}
+
 }  // namespace
 
 void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* rels, SetResult* out) {
     out->rows = (Datum*)palloc(sizeof(Datum) * req->n);
-    out->ids = (int64*)palloc(sizeof(int64) * req->n);
+    out->ids = (int64*)palloc0(sizeof(int64) * req->n);
     out->n_rows = 0;
     out->verdicts = NULL;
     out->first_conflict = out->conflict_row = -1;
+    out->conflict_reason = NULL;
     out->set_id = 0;
-    AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * req->n);
+    // The rows, then each row's per-day limits (at most two: API.md §10).
+    AdmitTarget* targets = (AdmitTarget*)palloc(sizeof(AdmitTarget) * req->n * 3);
+    int* row_of = (int*)palloc(sizeof(int) * req->n * 3);
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         for (int i = 0; i < req->n; ++i) {
@@ -305,12 +320,26 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
             if (!check_booking_rules(&r->res, r->key, req->ranges[i], blocked, &refusal)) {
                 out->outcome = SET_CONFLICT;
                 out->conflict_row = i;
+                out->conflict_reason = refusal.detail;
                 return;
             }
             targets[i] = AdmitTarget{rels, collect_occupants, r->key, range_datum(req->ranges[i]), range_datum(blocked),
                                      span_of(blocked), req->seats, r->res.capacity, NULL, (Datum)0};
+            row_of[i] = i;
         }
-        SetWrite w = {req, targets, rels, 0, out->rows, out->ids};
+        // §10: the per-day limits of each row's local day are admitted like
+        // capacity, as book_slot admits them: the set's rows on one day
+        // count against each other (each day target's scan skips only its
+        // own row), so a limit holds under concurrency for sets too.
+        int n_targets = req->n;
+        for (int i = 0; i < req->n; ++i) {
+            CHECK_FOR_INTERRUPTS();
+            const SetResource* r = find_set_resource(res, n_res, req->keys[i]);
+            int k = day_limit_targets(&r->res, rels, r->key, req->ranges[i], req->holder, NULL, targets + n_targets);
+            for (int j = 0; j < k; ++j) row_of[n_targets + j] = i;
+            n_targets += k;
+        }
+        SetWrite w = {req, targets, row_of, n_targets, rels, 0, out->rows, out->ids};
         SetLocks locks = {res, n_res};
         AdmitResult ar;
         DirectInsert d;
@@ -319,14 +348,14 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
                       direct_insert_begin(&d, rels->heap);
         if (single) {
             SingleWrite sw = {&w, &d, set_col, false};
-            admit_insert(&targets[0], single_insert, single_decide, &sw, &ar, lock_set, &locks);
+            admit_insert_n(targets, n_targets, single_insert, single_decide, &sw, &ar, lock_set, &locks);
             if (ar.outcome == ADMIT_OK) {
                 out->rows[0] = direct_insert_row(&d);
                 out->ids[0] = d.id;
             }
             direct_insert_end(&d);
         } else {
-            admit_write(targets, req->n, write_set, &w, &ar, lock_set, &locks);
+            admit_write(targets, n_targets, write_set, &w, &ar, lock_set, &locks);
         }
         if (ar.outcome == ADMIT_RETRY) continue;  // settings changed: targets again
         if (ar.outcome == ADMIT_OK) {
@@ -342,10 +371,61 @@ void admit_set(const SetRequest* req, SetResource* res, int n_res, GuardedRels* 
             return;
         }
         out->outcome = SET_CONFLICT;
-        out->conflict_row = ar.conflict_target;
+        out->conflict_row = ar.conflict_target >= 0 ? row_of[ar.conflict_target] : 0;
+        if (ar.conflict_target >= req->n) {
+            // The set's own rows (written, then undone) are not named.
+            int n_ids = 0;
+            for (int c = 0; c < ar.n_conflicts; ++c) {
+                bool own = false;
+                for (int i = 0; i < req->n && !own; ++i) own = out->ids[i] == ar.conflict_ids[c];
+                if (!own) ar.conflict_ids[n_ids++] = ar.conflict_ids[c];
+            }
+            ar.n_conflicts = n_ids;
+            int n_shown;
+            shown_booking_ids(req->conf, ar.conflict_ids, ar.n_conflicts, &n_shown);
+            out->conflict_reason =
+                day_limit_detail(&targets[ar.conflict_target], day_ids_text(ar.conflict_ids, n_shown, ar.n_conflicts));
+        }
         return;
     }
 }
+
+namespace {
+
+// Row i (which fits alone) against its per-day limits: the bookings that
+// start on its local day now (pending writers included), plus the set's
+// earlier rows on that day of the same resource.
+void explain_day_limits(const SetRequest* req, const SetResource* r, const GuardedRels* rels, int i, RowVerdict* v) {
+    AdmitTarget dt[2];
+    int k = day_limit_targets(&r->res, rels, r->key, req->ranges[i], req->holder, NULL, dt);
+    for (int j = 0; j < k; ++j) {
+        TsRange day = decode_range(dt[j].blocked);
+        int own = 0;
+        for (int m = 0; m < i; ++m) {
+            if (!same_text(req->keys[m], r->key)) continue;
+            const TsRange& d = req->ranges[m];
+            int64 lo = d.lower_inc ? d.lower : d.lower + 1;
+            if (day.lower <= lo && lo < day.upper) ++own;
+        }
+        Occupants occ;
+        dt[j].collect(rels, r->key, dt[j].blocked, true, NULL, &occ);
+        if (occ.n + own + 1 <= dt[j].capacity) {
+            if (occ.items) pfree(occ.items);
+            continue;
+        }
+        v->fits = false;
+        v->ids = (int64*)palloc(sizeof(int64) * (occ.n > 0 ? occ.n : 1));
+        for (int o = 0; o < occ.n; ++o) v->ids[o] = occ.items[o].id;
+        v->n_total = occ.n;
+        shown_booking_ids(req->conf, v->ids, occ.n, &v->n_ids);
+        v->reason = day_limit_detail(&dt[j], day_ids_text(v->ids, v->n_ids, v->n_total));
+        v->by_rule = true;
+        if (occ.items) pfree(occ.items);
+        return;
+    }
+}
+
+}  // namespace
 
 void explain_set(const SetRequest* req, const SetResource* res, int n_res, const GuardedRels* rels, SetResult* out) {
     out->verdicts = (RowVerdict*)palloc0(sizeof(RowVerdict) * req->n);
@@ -381,6 +461,7 @@ void explain_set(const SetRequest* req, const SetResource* res, int n_res, const
             v->reason = "conflict";
         }
         if (occ.items) pfree(occ.items);
+        if (v->fits) explain_day_limits(req, r, rels, i, v);
     }
     // Alone each row fits, together they do not: the set's own rows
     // overlap beyond the capacity (or a writer committed in between).
@@ -393,6 +474,11 @@ void explain_set(const SetRequest* req, const SetResource* res, int n_res, const
         v->ids = NULL;
         v->n_ids = v->n_total = 0;
         v->reason = "overlaps another booking of the same call";
+        // A per-day limit the rows met only together: its name.
+        if (out->conflict_reason != NULL && strncmp(out->conflict_reason, "max_per_", 8) == 0) {
+            v->reason = out->conflict_reason;
+            v->by_rule = true;
+        }
     }
     for (int i = 0; i < req->n && out->first_conflict < 0; ++i)
         if (!out->verdicts[i].fits) out->first_conflict = i;
@@ -418,7 +504,7 @@ void raise_set_conflict(const SetRequest* req, const SetResource* res, int n_res
             appendStringInfo(&detail, "%s%s (", listed ? "; " : "", range_text(range_datum(req->ranges[i])));
         else
             appendStringInfo(&detail, "%s\"%s\" (", listed ? "; " : "", text_to_cstring(req->keys[i]));
-        if (v->n_total > 0)
+        if (v->n_total > 0 && !v->by_rule)
             appendStringInfo(&detail, "%s %s)", v->n_total == 1 ? "conflicting booking" : "conflicting bookings",
                              shown_id_list(v->ids, v->n_ids, v->n_total));
         else

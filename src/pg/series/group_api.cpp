@@ -171,6 +171,7 @@ extern "C" Datum sg_book_any(PG_FUNCTION_ARGS) {
     bool* free = (bool*)palloc(sizeof(bool) * n);
     int64** busy_ids = (int64**)palloc0(sizeof(int64*) * n);
     int* n_busy = (int*)palloc0(sizeof(int) * n);
+    const char** why = (const char**)palloc0(sizeof(const char*) * n);
     for (int i = 0; i < n; ++i) {
         CHECK_FOR_INTERRUPTS();
         const SetResource* r = find_set_resource(res, n_res, keys[i]);
@@ -241,6 +242,7 @@ extern "C" Datum sg_book_any(PG_FUNCTION_ARGS) {
         // Taken meanwhile: the next free candidate instead.
         int lost = chosen[out.conflict_row];
         free[lost] = false;
+        why[lost] = out.conflict_reason;  // a §10 rule (a per-day limit), or NULL
         if (next >= n_order) break;
         chosen[out.conflict_row] = order[next++];
     }
@@ -270,6 +272,8 @@ extern "C" Datum sg_book_any(PG_FUNCTION_ARGS) {
                 appendStringInfo(&detail, "%s\"%s\" (%s %s)", listed ? "; " : "", text_to_cstring(keys[i]),
                                  n_busy[i] == 1 ? "conflicting booking" : "conflicting bookings",
                                  shown_id_list(busy_ids[i], n_shown, n_busy[i]));
+            } else if (why[i] != NULL) {
+                appendStringInfo(&detail, "%s\"%s\" (%s)", listed ? "; " : "", text_to_cstring(keys[i]), why[i]);
             } else {
                 appendStringInfo(&detail, "%s\"%s\" (taken meanwhile)", listed ? "; " : "", text_to_cstring(keys[i]));
             }

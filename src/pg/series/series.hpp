@@ -21,11 +21,14 @@ constexpr int max_set_keys = 1000;            // resources or workers named in o
 // The resource's time zone: its slotguard.resource.timezone when the schema
 // has that column (API.md §10) and it is set, else UTC. 22023 if unknown.
 pg_tz* resource_zone(text* key);
+// Its name as the row holds it, NULL for none (UTC).
+char* resource_zone_name(text* key);
 sg::LocalTime local_of(TimestampTz t, pg_tz* zone);
-// The instant of a local wall-clock time (RFC 5545 §3.3.5: a time skipped
-// by a DST change is read with the offset before it, i.e. moved forward by
-// the gap; a time that occurs twice is its first occurrence). 22023 outside
-// the supported timestamps.
+// The instant of a local wall-clock time (a time skipped by a DST change is
+// read with the offset before it, i.e. moved forward by the gap, as
+// PostgreSQL reads one; a time that occurs twice is its first occurrence).
+// Repeat rules never hand it a skipped time: the core leaves those
+// occurrences out (API.md §10). 22023 outside the supported timestamps.
 TimestampTz instant_of(const sg::LocalTime& lt, pg_tz* zone);
 // The local calendar day around t, as an instant range [midnight, next midnight).
 sg::Span local_day(TimestampTz t, pg_tz* zone);
@@ -68,6 +71,7 @@ struct RowVerdict {
     int n_ids;
     int n_total;    // also counting the ones it may not
     const char* reason;  // NULL when it fits
+    bool by_rule;        // reason names a §10 rule (a per-day limit) and its ids
 };
 
 struct SetResult {
@@ -79,6 +83,9 @@ struct SetResult {
     RowVerdict* verdicts;  // SET_CONFLICT: [n]
     int first_conflict;    // SET_CONFLICT: first row that does not fit
     int conflict_row;      // SET_CONFLICT: the row the admission refused on
+    // SET_CONFLICT: why conflict_row was refused when a §10 rule did it
+    // (static rule, or a per-day limit with the day's bookings), else NULL.
+    const char* conflict_reason;
 };
 
 // Tenant checks and reading (auto-creating) the resources of req, in key

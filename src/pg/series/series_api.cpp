@@ -2,6 +2,7 @@
 // cancel_series.
 #include "waitlist/waitlist.hpp"
 #include "series/series.hpp"
+#include "schedule/schedule.hpp"
 extern "C" {
 #include "utils/datum.h"
 }
@@ -57,6 +58,26 @@ TsRange* expand_series(text* key, const TsRange& first, text* rule_text, int* n_
     sg::LocalTime* local = (sg::LocalTime*)palloc(sizeof(sg::LocalTime) * (max_series_occurrences + 1));
     int n = 0;
     if (!bridge_expand_repeat(rule, start, max_series_occurrences, local, &n, &err)) raise_bridge_error(err);
+    // API.md §10: an occurrence whose local time does not exist (spring
+    // forward) is skipped, and not counted (the core decides, with the
+    // zone's offsets from the first occurrence to beyond the last one; a
+    // skipped one makes the series reach further: the table widens).
+    char* zone_name = resource_zone_name(key);
+    if (zone_name != NULL && n > 1) {
+        int64 from = first.lower - USECS_PER_DAY;
+        int64 to = instant_of(local[n - 1], zone) + 2 * USECS_PER_DAY;
+        for (;;) {
+            CHECK_FOR_INTERRUPTS();
+            SchedZone z = zone_table(zone_name, from, to);
+            bool beyond = false;
+            if (!bridge_expand_repeat_in_zone(rule, start, max_series_occurrences, z, local, &n, &beyond, &err))
+                raise_bridge_error(err);
+            if (z.pieces != NULL) pfree((void*)z.pieces);
+            if (!beyond || to >= END_TIMESTAMP - 1) break;
+            __int128 wider = (__int128)to + ((__int128)to - from) + 31 * (__int128)USECS_PER_DAY;
+            to = wider >= (__int128)END_TIMESTAMP ? END_TIMESTAMP - 1 : (int64)wider;
+        }
+    }
     TsRange* ranges = (TsRange*)palloc(sizeof(TsRange) * (n > 0 ? n : 1));
     int64 length = first.upper - first.lower;
     int m = 0;

@@ -26,6 +26,15 @@ long gmtoff_at(TimestampTz t, pg_tz* zone) {
 }  // namespace
 
 pg_tz* resource_zone(text* key) {
+    char* name = resource_zone_name(key);
+    pg_tz* zone = pg_tzset(name ? name : "UTC");
+    if (zone == NULL)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("resource \"%s\" has an unknown time zone \"%s\"", text_to_cstring(key), name)));
+    return zone;
+}
+
+char* resource_zone_name(text* key) {
     // The column is §10's (opening hours and time zones); an older or a
     // narrower schema has none, and every resource is in UTC.
     Relation rel = table_open(slotguard_relation("resource"), AccessShareLock);
@@ -43,11 +52,7 @@ pg_tz* resource_zone(text* key) {
             if (!isnull) name = TextDatumGetCString(z);
         }
     }
-    pg_tz* zone = pg_tzset(name ? name : "UTC");
-    if (zone == NULL)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("resource \"%s\" has an unknown time zone \"%s\"", text_to_cstring(key), name)));
-    return zone;
+    return name;
 }
 
 sg::LocalTime local_of(TimestampTz t, pg_tz* zone) {
