@@ -10,7 +10,8 @@
 # = replica, COPY, INSERT ... ON CONFLICT DO UPDATE, MERGE, a claim rolled
 # back to a savepoint, prepared transactions (claim and add, rolled back and
 # committed), the direct release; and around them: keys longer than the 64
-# bytes a hint keeps (and 63/64/65) sharing one (priority, ready_at), 70
+# bytes a hint keeps (and 63/64/65, and 994: compressed in the index)
+# sharing one (priority, ready_at), 70
 # kinds (more than the 64 hint slots) with NULL-kind claims between, a kind
 # longer than 64 bytes, VACUUM, REINDEX CONCURRENTLY, TRUNCATE, DROP and
 # CREATE EXTENSION. Then two databases with the same index oids (one cloned
@@ -113,12 +114,17 @@ SELECT 'release', public.hc();
 SELECT count(slotguard.add_order(k, priority => 1)) FROM (
   SELECT 'L' || lpad(i::text, 3, '0') || repeat('x', 90) AS k FROM generate_series(1, 30) i
   UNION ALL SELECT 'K' || repeat('a', n) FROM generate_series(61, 65) n
-  UNION ALL SELECT 'K' || repeat('a', 63) || c FROM unnest(ARRAY['0', 'b', 'z']) c) s;
+  UNION ALL SELECT 'K' || repeat('a', 63) || c FROM unnest(ARRAY['0', 'b', 'z']) c
+  UNION ALL SELECT 'Z' || lpad(i::text, 3, '0') || repeat('y', 990) FROM generate_series(1, 10) i) s;
 SQL
     for i in $(seq 1 12); do echo "SELECT 'long', public.hc();"; done
     echo "SELECT 'long', key = 'K' || repeat('a', 63) FROM slotguard.release_order('K' || repeat('a', 63), 't');"
     echo "SELECT 'long', key FROM slotguard.release_order('L003' || repeat('x', 90), 't');"
     for i in $(seq 1 4); do echo "SELECT 'long', public.hc();"; done
+    # Keys the index keeps compressed (990 bytes).
+    for i in $(seq 1 30); do echo "SELECT 'long', public.hc();"; done
+    echo "SELECT 'long', left(key, 4) FROM slotguard.release_order('Z004' || repeat('y', 990), 't');"
+    for i in $(seq 1 3); do echo "SELECT 'long', public.hc();"; done
     # 70 kinds: more than the hint slots; NULL-kind claims in between.
     echo "SELECT count(slotguard.add_order('k' || lpad(k::text, 2, '0') || '-' || i, 'kind-' || lpad(k::text, 2, '0'), priority => 4)) FROM generate_series(1, 70) k, generate_series(1, 3) i;"
     for r in 1 2; do

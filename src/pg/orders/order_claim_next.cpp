@@ -483,13 +483,14 @@ bool entry_pos(QueueScan* q, QueuePos* pos) {
     bool knull;
     Datum k = index_getattr(itup, prio_col + 2, q->scan->xs_itupdesc, &knull);
     pos->key_len = -1;
-    if (!knull) {
+    // Sized before detoasting: an index keeps a long key compressed, and a
+    // walk over many dead entries would decompress (and keep) every one.
+    if (!knull && toast_raw_datum_size(k) - VARHDRSZ <= (Size)QUEUE_HINT_KEY_BYTES) {
         text* t = DatumGetTextPP(k);
         size_t n = VARSIZE_ANY_EXHDR(t);
-        if (n <= (size_t)QUEUE_HINT_KEY_BYTES) {
-            memcpy(pos->key, VARDATA_ANY(t), n);
-            pos->key_len = (int16)n;
-        }
+        memcpy(pos->key, VARDATA_ANY(t), n);
+        pos->key_len = (int16)n;
+        if ((Pointer)t != DatumGetPointer(k)) pfree(t);
     }
     return true;
 }
