@@ -21,13 +21,18 @@
 # second: a claim starting at a hint takes two index scans (the hint's
 # (priority, ready_at), then the later ones), one from the head takes one.
 #
-# Own throwaway cluster, slotguard preloaded, autovacuum off (VACUUM runs
-# where the script says), max_prepared_transactions > 0.
+# Last, logical replication: a subscriber (preloaded) drains its copy of the
+# queue, the publisher adds an urgent order, the apply worker writes it
+# (session_replication_role = replica): the subscriber's next claim takes it.
+#
+# Own throwaway clusters, slotguard preloaded, autovacuum off (VACUUM runs
+# where the script says), max_prepared_transactions > 0, wal_level = logical.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=test/lib/cluster.sh
 source "$ROOT/test/lib/cluster.sh"
-cluster_start "shared_preload_libraries = 'slotguard'" "autovacuum = off" "max_prepared_transactions = 5"
+cluster_start "shared_preload_libraries = 'slotguard'" "autovacuum = off" "max_prepared_transactions = 5" \
+    "wal_level = logical"
 
 fail() { echo "queue_hint_attacks: FAIL: $*" >&2; exit 1; }
 
@@ -180,8 +185,8 @@ echo "queue_hint_attacks: $claims checked claims, the same with and without hint
 
 # Two databases with the same oids: a hint of one must not be used in the other.
 cluster_psql -c "CREATE DATABASE hint_a"
-cluster_psql -d hint_a -c "CREATE EXTENSION slotguard CASCADE" \
-    -c "SELECT count(slotguard.add_order(k)) FROM unnest(ARRAY['o-1', 'o-2', 'o-3', 'o-4', 'o-5']) k"
+cluster_psql -d hint_a -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE" \
+    -c "SELECT count(slotguard.add_order(k)) FROM unnest(ARRAY['o-1', 'o-2', 'o-3', 'o-4', 'o-5']) k" >/dev/null
 cluster_psql -c "CREATE DATABASE hint_b TEMPLATE hint_a"
 oid_a=$(cluster_psql -d hint_a -At -c "SELECT 'slotguard.orders_queue_idx'::regclass::oid")
 oid_b=$(cluster_psql -d hint_b -At -c "SELECT 'slotguard.orders_queue_idx'::regclass::oid")
@@ -193,4 +198,42 @@ got_a=$(cluster_psql -d hint_a -At -c "SELECT (slotguard.claim_next_order('a')).
 [[ $got_a == "o-1 o-2 o-3 " ]] || fail "hint_a drained: $got_a"
 got_b=$(cluster_psql -d hint_b -At -c "SELECT (slotguard.claim_next_order('b')).key")
 [[ $got_b == "o-1" ]] || fail "hint_b's first claim took $got_b, not o-1"
+
+# Logical replication into a preloaded subscriber.
+cluster_start_extra subscriber "shared_preload_libraries = 'slotguard'" "autovacuum = off" \
+    "wal_retrieve_retry_interval = '200ms'"
+sub_port=$CLUSTER_EXTRA_PORT
+cluster_psql -c "CREATE DATABASE hint_pub"
+cluster_psql -d hint_pub -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE" \
+    -c "SELECT count(slotguard.add_order(k)) FROM unnest(ARRAY['o-1', 'o-2', 'o-3', 'o-4', 'o-5']) k" \
+    -c "CREATE PUBLICATION hint_pub FOR TABLE slotguard.orders" >/dev/null
+cluster_psql -p "$sub_port" -c "SET client_min_messages = warning" -c "CREATE EXTENSION slotguard CASCADE" \
+    -c "CREATE SUBSCRIPTION hint_sub CONNECTION 'host=127.0.0.1 port=$PGPORT dbname=hint_pub user=postgres'
+        PUBLICATION hint_pub" >/dev/null
+for _ in $(seq 1 600); do
+    n=$(cluster_psql -p "$sub_port" -At -c "SELECT count(*) FROM slotguard.orders")
+    [[ $n == 5 ]] && break
+    sleep 0.1
+done
+[[ $n == 5 ]] || fail "the subscriber has $n of 5 orders"
+session_sql "SELECT 'hints on';" | sed -n '/^CREATE FUNCTION public.hc/,/^END \$\$;$/p' >"$CLUSTER_DIR/sub.sql"
+cat >>"$CLUSTER_DIR/sub.sql" <<SQL
+SELECT 'sub', public.hc();
+SELECT 'sub', public.hc();
+SELECT 'sub', public.hc();
+\\! "$PG_BINDIR/psql" -X -q -At -d hint_pub -c "SELECT key FROM slotguard.add_order('urgent', priority => 9)"
+DO \$\$ BEGIN
+  FOR i IN 1 .. 600 LOOP
+    EXIT WHEN EXISTS (SELECT 1 FROM slotguard.orders WHERE key = 'urgent');
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+END \$\$;
+SELECT 'sub', public.hc();
+SELECT 'sub', public.hc();
+SQL
+[[ $EUID -ne 0 ]] || chown postgres: "$CLUSTER_DIR/sub.sql"
+got=$(cluster_psql -p "$sub_port" -v ON_ERROR_STOP=1 -At -f "$CLUSTER_DIR/sub.sql" | tr '\n' ' ') ||
+    fail "subscriber session: $got"
+[[ $got == "sub|o-1 sub|o-2 sub|o-3 urgent sub|urgent sub|o-4 " ]] || fail "subscriber claims: $got"
+cluster_psql -p "$sub_port" -c "SET client_min_messages = warning" -c "DROP SUBSCRIPTION hint_sub" >/dev/null
 echo "queue_hint_attacks: PASS"
