@@ -71,6 +71,7 @@ struct Shape {
     Oid lease_idx;  // (lease_expires_at) WHERE status = 'claimed' AND lease_expires_at IS NOT NULL
     Oid pkey;       // (key)
     uint32 check_fn_hash;  // syscache hash of order_row_ok's pg_proc row
+    uint32 hint_fn_hash;   // and of orders_queue_changed's (CREATE OR REPLACE keeps the oid)
     AttrNumber c_key, c_kind, c_status, c_claimant, c_claimed_at, c_lease, c_ready_at;
     AttrNumber c_priority, c_token, c_attempts, c_max_attempts;  // 1.2 only
     Bitmapset* updated;  // the UPDATE's SET columns, as in its range table entry
@@ -93,7 +94,7 @@ void forget_shape_rel(Datum, Oid relid) {
 
 // order_row_ok replaced (CREATE OR REPLACE keeps its oid).
 void forget_shape_proc(Datum, int, uint32 hash) {
-    if (hash == 0 || hash == shape.check_fn_hash) {
+    if (hash == 0 || hash == shape.check_fn_hash || hash == shape.hint_fn_hash) {
         shape.valid = false;
         ++invalidations;
     }
@@ -211,6 +212,8 @@ bool hint_trigger_in_place(TriggerDesc* td) {
             !TRIGGER_FOR_INSERT(tg->tgtype) || !TRIGGER_FOR_UPDATE(tg->tgtype) || tg->tgnattr != 0 ||
             tg->tgqual != NULL || OidIsValid(tg->tgconstraint))
             return false;
+        // Replaced by a function that does not drop the hints: rebuild.
+        shape.hint_fn_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
         HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
         if (!HeapTupleIsValid(proc)) return false;
         bool isnull;
@@ -327,6 +330,7 @@ void build_shape(Relation rel) {
     shape.queue = false;
     shape.hint = false;
     shape.check_fn_hash = 0;
+    shape.hint_fn_hash = 0;
     // The table changed (or was only looked at again): whatever it was, a
     // hint from before may not hold (a trigger disabled meanwhile...).
     queue_hint_forget();
@@ -479,13 +483,14 @@ bool entry_pos(QueueScan* q, QueuePos* pos) {
     bool knull;
     Datum k = index_getattr(itup, prio_col + 2, q->scan->xs_itupdesc, &knull);
     pos->key_len = -1;
-    if (!knull) {
+    // Sized before detoasting: an index keeps a long key compressed, and a
+    // walk over many dead entries would decompress (and keep) every one.
+    if (!knull && toast_raw_datum_size(k) - VARHDRSZ <= (Size)QUEUE_HINT_KEY_BYTES) {
         text* t = DatumGetTextPP(k);
         size_t n = VARSIZE_ANY_EXHDR(t);
-        if (n <= (size_t)QUEUE_HINT_KEY_BYTES) {
-            memcpy(pos->key, VARDATA_ANY(t), n);
-            pos->key_len = (int16)n;
-        }
+        memcpy(pos->key, VARDATA_ANY(t), n);
+        pos->key_len = (int16)n;
+        if ((Pointer)t != DatumGetPointer(k)) pfree(t);
     }
     return true;
 }
@@ -524,6 +529,24 @@ bool queue_scan_fetch(QueueScan* q) {
     }
 }
 
+// Whether this transaction may use (and publish) the hint at all. Not when
+// the table or the index got a new relfilenode in it (TRUNCATE, REINDEX, a
+// rewrite): what a walk finds there is gone if the transaction rolls back,
+// and the old index comes back under the same oid. Not while this
+// transaction has AFTER trigger events on the table still to fire: a row it
+// wrote as ready in the current statement (a CTE, INSERT ... SELECT, a
+// trigger) is already in the index and visible to this claim, but
+// orders_queue_changed has not dropped the hints yet. (No xid: nothing
+// written, nothing pending.)
+bool hint_usable(QueueScan* q) {
+    if (q->rel->rd_createSubid != InvalidSubTransactionId ||
+        q->rel->rd_firstRelfilenodeSubid != InvalidSubTransactionId ||
+        q->idx->rd_createSubid != InvalidSubTransactionId ||
+        q->idx->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
+        return false;
+    return !TransactionIdIsValid(GetTopTransactionIdIfAny()) || !AfterTriggerPendingOnRel(RelationGetRelid(q->rel));
+}
+
 void queue_scan_begin(QueueScan* q, Relation rel, Snapshot snap, CommandId cid, text* kind, TimestampTz now,
                       TupleTableSlot* scanned, TupleTableSlot* locked) {
     q->rel = rel;
@@ -544,8 +567,15 @@ void queue_scan_begin(QueueScan* q, Relation rel, Snapshot snap, CommandId cid, 
     hint.key_len = -1;
     bool found = false;
     // Not in recovery (kill_prior_tuple would not say all_dead there).
-    if (shape.hint && !RecoveryInProgress())
+    if (shape.hint && !RecoveryInProgress() && hint_usable(q)) {
         found = queue_hint_read(RelationGetRelid(q->idx), kind, &hint, &q->hint_gen, &q->hinting);
+        // SERIALIZABLE: a walk from the head predicate-locks the index pages
+        // of the dead prefix too, and so sees a concurrent serializable
+        // insertion in front of the order it takes as a read-write
+        // conflict; one starting at the hint would not. Such a walk still
+        // publishes what it found.
+        if (IsolationIsSerializable()) found = false;
+    }
     if (found) {
         q->has_dead_to = true;
         q->dead_to = hint;
