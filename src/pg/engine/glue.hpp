@@ -162,6 +162,11 @@ struct SpecRow {
 // name and definition (as deparsed with search_path = pg_catalog).
 bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names, int n);
 bool plain_table(Relation rel);
+// Whether function `fn` is a C function whose symbol is `symbol` (one of
+// this library's: what a trigger or CHECK constraint must call for a direct
+// path to stand in for it; CREATE OR REPLACE keeps the oid, so callers also
+// watch its syscache hash).
+bool is_c_function(Oid fn, const char* symbol);
 struct ColumnType {
     const char* name;
     Oid type;

@@ -7,12 +7,15 @@
 #include "engine/glue.hpp"
 
 extern "C" {
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 namespace sgpg {
@@ -32,6 +35,16 @@ bool only_named_triggers(TriggerDesc* td, int16 event, const char* const* names,
             return false;
     }
     return true;
+}
+
+bool is_c_function(Oid fn, const char* symbol) {
+    HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+    if (!HeapTupleIsValid(proc)) return false;
+    bool isnull;
+    Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
+    bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull && text_is(DatumGetTextPP(src), symbol);
+    ReleaseSysCache(proc);
+    return ok;
 }
 
 bool plain_table(Relation rel) {

@@ -449,14 +449,7 @@ bool feed_trigger_genuine(Relation rel) {
                                 strcmp(tg->tgargs[0], "quiet") != 0) ||
             tg->tgnattr != 0 || OidIsValid(tg->tgconstraint))
             return false;
-        HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
-        if (!HeapTupleIsValid(proc)) return false;
-        bool isnull;
-        Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
-        bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull &&
-                  text_is(DatumGetTextPP(src), "sg_change_feed_trigger");
-        ReleaseSysCache(proc);
-        if (!ok) return false;
+        if (!is_c_function(tg->tgfoid, "sg_change_feed_trigger")) return false;
     }
     return true;
 }

@@ -189,15 +189,8 @@ bool only_orders_rules(TupleConstr* c) {
     if (list_length(f->args) != n_rule_args()) return false;
     for (int i = 0; i < n_rule_args(); ++i)
         if (!is_var((Node*)list_nth(f->args, i), args[i])) return false;
-    HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(f->funcid));
-    if (!HeapTupleIsValid(proc)) return false;
-    bool isnull;
-    Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
-    bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull &&
-              text_is(DatumGetTextPP(src), "sg_order_row_ok");
-    ReleaseSysCache(proc);
     shape.check_fn_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(f->funcid));
-    return ok;
+    return is_c_function(f->funcid, "sg_order_row_ok");
 }
 
 // The trigger that keeps the queue hints honest (queue_hint.hpp):
@@ -214,14 +207,7 @@ bool hint_trigger_in_place(TriggerDesc* td) {
             return false;
         // Replaced by a function that does not drop the hints: rebuild.
         shape.hint_fn_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
-        HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(tg->tgfoid));
-        if (!HeapTupleIsValid(proc)) return false;
-        bool isnull;
-        Datum src = SysCacheGetAttr(PROCOID, proc, Anum_pg_proc_prosrc, &isnull);
-        bool ok = ((Form_pg_proc)GETSTRUCT(proc))->prolang == ClanguageId && !isnull &&
-                  text_is(DatumGetTextPP(src), "sg_orders_queue_changed");
-        ReleaseSysCache(proc);
-        return ok;
+        return is_c_function(tg->tgfoid, "sg_orders_queue_changed");
     }
     return false;
 }
