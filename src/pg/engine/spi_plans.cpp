@@ -2,9 +2,11 @@
 #include "engine/spi_plans.hpp"
 
 namespace sgpg {
-SPIPlanPtr kept_plan(SPIPlanPtr* cache, const PlanSpec& spec) {
+SPIPlanPtr kept_plan(SPIPlanPtr* cache, const PlanSpec& spec) { return kept_plan(cache, spec.sql, spec.nargs, spec.types); }
+
+SPIPlanPtr kept_plan(SPIPlanPtr* cache, const char* sql, int nargs, const Oid* types) {
     if (*cache == NULL) {
-        SPIPlanPtr p = SPI_prepare(spec.sql, spec.nargs, const_cast<Oid*>(spec.types));
+        SPIPlanPtr p = SPI_prepare(sql, nargs, const_cast<Oid*>(types));
         if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(p) != 0) elog(ERROR, "slotguard: SPI_keepplan failed");
         *cache = p;

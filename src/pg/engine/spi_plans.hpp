@@ -15,6 +15,8 @@ struct PlanSpec {
 
 // *cache, prepared from `spec` on first use (SPI must be connected).
 SPIPlanPtr kept_plan(SPIPlanPtr* cache, const PlanSpec& spec);
+// The same from its parts.
+SPIPlanPtr kept_plan(SPIPlanPtr* cache, const char* sql, int nargs, const Oid* types);
 
 // Runs a plan with the latest snapshot, so rows committed after the
 // transaction's snapshot are seen (REPEATABLE READ / SERIALIZABLE).

@@ -39,13 +39,7 @@ bool replica_role(void) { return SessionReplicationRole == SESSION_REPLICATION_R
 
 SPIPlanPtr plan_cache[3];
 SPIPlanPtr dplan(int i, const char* sql, int nargs, const Oid* types) {
-    if (plan_cache[i] == NULL) {
-        SPIPlanPtr p = SPI_prepare(sql, nargs, const_cast<Oid*>(types));
-        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(p);
-        plan_cache[i] = p;
-    }
-    return plan_cache[i];
+    return kept_plan(&plan_cache[i], sql, nargs, types);
 }
 
 const char* const rule_columns[] = {"timezone",     "min_notice",  "max_advance",            "min_duration",

@@ -36,13 +36,7 @@ constexpr int64 opening_chunk = 366 * USECS_PER_DAY;
 
 SPIPlanPtr plan_cache[16];
 SPIPlanPtr splan(int i, const char* sql, int nargs, const Oid* types) {
-    if (plan_cache[i] == NULL) {
-        SPIPlanPtr p = SPI_prepare(sql, nargs, const_cast<Oid*>(types));
-        if (p == NULL) elog(ERROR, "slotguard: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-        SPI_keepplan(p);
-        plan_cache[i] = p;
-    }
-    return plan_cache[i];
+    return kept_plan(&plan_cache[i], sql, nargs, types);
 }
 
 // The API's own writes of resource and resource_exception: checked here,
