@@ -14,13 +14,7 @@ struct BookingVisit {
 void visit_booking(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     BookingVisit* v = (BookingVisit*)arg;
     bool isnull;
-    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
-    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
-    if (text_is(status, "cancelled") || text_is(status, "expired")) return;
-    if (text_is(status, "held")) {
-        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
-        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
-    }
+    if (!active_booking_of(slot, v->c_key, v->c_status, v->c_expires, v->key, v->now)) return;
     sg::Occupant o;
     o.id = DatumGetInt64(slot_getattr(slot, v->c_id, &isnull));
     o.seats = DatumGetInt32(slot_getattr(slot, v->c_seats, &isnull));

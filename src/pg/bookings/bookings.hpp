@@ -51,6 +51,22 @@ void collect_occupants(const BookingRels* rels, text* key, Datum probe, bool has
 // snapshot sees (GetActiveSnapshot): what a read-only query reports, with
 // no other session's uncommitted rows.
 void collect_visible_occupants(const BookingRels* rels, text* key, Datum probe, Occupants* out);
+// Whether a scanned booking row is of resource `key` (an index of hashed
+// keys also returns other keys) and active at `now`: neither cancelled nor
+// expired, and not a hold past its expiry. c_*: its key, status and
+// hold_expires_at columns.
+inline bool active_booking_of(TupleTableSlot* slot, AttrNumber c_key, AttrNumber c_status, AttrNumber c_expires,
+                              text* key, TimestampTz now) {
+    bool isnull;
+    if (!same_text(DatumGetTextPP(slot_getattr(slot, c_key, &isnull)), key)) return false;
+    text* status = DatumGetTextPP(slot_getattr(slot, c_status, &isnull));
+    if (text_is(status, "cancelled") || text_is(status, "expired")) return false;
+    if (text_is(status, "held")) {
+        Datum expires = slot_getattr(slot, c_expires, &isnull);
+        if (!isnull && DatumGetTimestampTz(expires) <= now) return false;
+    }
+    return true;
+}
 
 // --- writing a new booking without SPI (booking_insert.cpp) ----------------
 struct BookingValues {

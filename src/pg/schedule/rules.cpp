@@ -524,13 +524,7 @@ struct DayVisit {
 void visit_day(void* arg, TupleTableSlot* slot, TransactionId pending, uint32 spec_token) {
     DayVisit* v = (DayVisit*)arg;
     bool isnull;
-    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
-    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
-    if (text_is(status, "cancelled") || text_is(status, "expired")) return;
-    if (text_is(status, "held")) {
-        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
-        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
-    }
+    if (!active_booking_of(slot, v->c_key, v->c_status, v->c_expires, v->key, v->now)) return;
     if (v->ctx->holder != NULL) {
         Datum h = slot_getattr(slot, v->c_holder, &isnull);
         if (isnull || !same_text(DatumGetTextPP(h), v->ctx->holder)) return;
@@ -720,13 +714,7 @@ struct StartVisit {
 void visit_start(void* arg, TupleTableSlot* slot, TransactionId, uint32) {
     StartVisit* v = (StartVisit*)arg;
     bool isnull;
-    if (!same_text(DatumGetTextPP(slot_getattr(slot, v->c_key, &isnull)), v->key)) return;
-    text* status = DatumGetTextPP(slot_getattr(slot, v->c_status, &isnull));
-    if (text_is(status, "cancelled") || text_is(status, "expired")) return;
-    if (text_is(status, "held")) {
-        Datum expires = slot_getattr(slot, v->c_expires, &isnull);
-        if (!isnull && DatumGetTimestampTz(expires) <= v->now) return;
-    }
+    if (!active_booking_of(slot, v->c_key, v->c_status, v->c_expires, v->key, v->now)) return;
     TsRange d = decode_range(slot_getattr(slot, v->c_during, &isnull));
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 16;
